@@ -1,0 +1,28 @@
+# Glimpse: `make run` sets up and runs the server; `make test` sets up and runs the tests.
+.PHONY: setup build release run test lint format clean
+
+SWIFT ?= swift
+
+setup:
+	scripts/setup
+
+build: setup
+	$(SWIFT) build
+
+release: setup
+	$(SWIFT) build -c release
+
+run: release
+	.build/release/glimpse info
+
+test: setup
+	scripts/test
+
+lint:
+	$(SWIFT) format lint --strict --recursive Package.swift Sources Tests
+
+format:
+	$(SWIFT) format --in-place --recursive Package.swift Sources Tests
+
+clean:
+	rm -rf .build models/test

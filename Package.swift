@@ -1,0 +1,37 @@
+// swift-tools-version:6.0
+// Glimpse: visual search and object detection server (CLIP + YOLO on ONNX Runtime).
+import PackageDescription
+
+let package = Package(
+  name: "Glimpse",
+  platforms: [.macOS(.v14)],
+  products: [
+    .executable(name: "glimpse", targets: ["glimpse"])
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+  ],
+  targets: [
+    // Swift binding to the ONNX Runtime C API, loaded at run time with dlopen.
+    .target(
+      name: "ONNXRuntime",
+      dependencies: [.product(name: "Logging", package: "swift-log")]
+    ),
+    // Device selection and hardware probe (CPU, CUDA through NVML).
+    .target(
+      name: "Runtime",
+      dependencies: ["ONNXRuntime", .product(name: "Logging", package: "swift-log")]
+    ),
+    .executableTarget(
+      name: "glimpse",
+      dependencies: [
+        "ONNXRuntime", "Runtime",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Logging", package: "swift-log"),
+      ]
+    ),
+    .testTarget(name: "ONNXRuntimeTests", dependencies: ["ONNXRuntime"]),
+    .testTarget(name: "RuntimeTests", dependencies: ["Runtime"]),
+  ]
+)

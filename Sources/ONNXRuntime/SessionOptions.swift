@@ -1,0 +1,90 @@
+import Logging
+
+/// An `OrtSessionOptions` built from a `SessionConfiguration`, released on deinit.
+final class SessionOptions {
+  let library: ORTLibrary
+  let pointer: OpaquePointer
+  /// Providers actually added, in ORT's names; CPU is always last.
+  private(set) var activeProviders: [String] = []
+
+  init(configuration: SessionConfiguration, library: ORTLibrary, logger: Logger) throws {
+    self.library = library
+    var options: OpaquePointer?
+    try library.check(library.createSessionOptions(&options))
+    self.pointer = options!
+    try applyBasics(configuration)
+    for provider in configuration.providers where provider != .cpu {
+      try append(provider, required: configuration.requireProviders, logger: logger)
+    }
+    activeProviders.append(ExecutionProvider.cpu.ortName)
+  }
+
+  deinit { library.releaseSessionOptions(pointer) }
+
+  private func applyBasics(_ configuration: SessionConfiguration) throws {
+    try library.check(library.setIntraOpNumThreads(pointer, Int32(configuration.intraOpThreads)))
+    try library.check(library.setInterOpNumThreads(pointer, Int32(configuration.interOpThreads)))
+    try library.check(
+      library.setSessionGraphOptimizationLevel(pointer, configuration.optimizationLevel.rawValue))
+    if !configuration.cpuMemoryArena {
+      try library.check(library.disableCpuMemArena(pointer))
+    }
+    for (name, value) in configuration.freeDimensionOverrides.sorted(by: { $0.key < $1.key }) {
+      try library.check(library.addFreeDimensionOverrideByName(pointer, name, Int64(value)))
+    }
+  }
+
+  /// Adds one provider; on failure either throws (required) or logs why and goes on, so
+  /// that the session runs on the CPU.
+  private func append(_ provider: ExecutionProvider, required: Bool, logger: Logger) throws {
+    do {
+      switch provider {
+      case .cpu: return
+      case .cuda(let options): try appendCUDA(options)
+      case .tensorRT(let options): try appendTensorRT(options)
+      }
+      activeProviders.append(provider.ortName)
+    } catch {
+      let reason = (error as? ORTError).map(\.description) ?? "\(error)"
+      if required {
+        throw ORTError.providerUnavailable(provider: provider.ortName, reason: reason)
+      }
+      logger.warning(
+        "\(provider.ortName) could not be added, falling back to the CPU: \(reason)")
+    }
+  }
+
+  private func appendCUDA(_ options: CUDAOptions) throws {
+    var cuda: OpaquePointer?
+    try library.check(library.createCUDAProviderOptions(&cuda))
+    defer { library.releaseCUDAProviderOptions(cuda) }
+    try update(options.keyValues) { keys, values, count in
+      library.updateCUDAProviderOptions(cuda, keys, values, count)
+    }
+    try library.check(library.sessionOptionsAppendExecutionProviderCUDAV2(pointer, cuda))
+  }
+
+  private func appendTensorRT(_ options: TensorRTOptions) throws {
+    var tensorRT: OpaquePointer?
+    try library.check(library.createTensorRTProviderOptions(&tensorRT))
+    defer { library.releaseTensorRTProviderOptions(tensorRT) }
+    try update(options.keyValues) { keys, values, count in
+      library.updateTensorRTProviderOptions(tensorRT, keys, values, count)
+    }
+    try library.check(library.sessionOptionsAppendExecutionProviderTensorRTV2(pointer, tensorRT))
+  }
+
+  /// Passes key/value settings to one of ORT's `Update…ProviderOptions` functions.
+  private func update(
+    _ pairs: [(String, String)],
+    _ call: (
+      UnsafePointer<UnsafePointer<CChar>?>, UnsafePointer<UnsafePointer<CChar>?>, Int
+    ) -> OpaquePointer?
+  ) throws {
+    try withCStringArray(pairs.map(\.0)) { keys in
+      try withCStringArray(pairs.map(\.1)) { values in
+        try library.check(call(keys, values, pairs.count))
+      }
+    }
+  }
+}

@@ -1,0 +1,16 @@
+import ArgumentParser
+
+/// The `glimpse` command line: one subcommand per capability.
+@main
+struct Glimpse: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "glimpse",
+    abstract: "Visual search and object detection server: CLIP embeddings, catalog search, YOLO.",
+    version: GlimpseVersion.current,
+    subcommands: [Info.self]
+  )
+}
+
+enum GlimpseVersion {
+  static let current = "0.1.0"
+}

@@ -1,0 +1,64 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ONNXRuntime
+import Runtime
+
+/// Options shared by every command that runs a model. Each flag falls back to a
+/// `GLIMPSE_*` environment variable, then to its default.
+struct RuntimeOptions: ParsableArguments {
+  @Option(help: "Device: auto, cpu, cuda or cuda:N (env GLIMPSE_DEVICE).")
+  var device: String?
+
+  @Option(help: "Path to libonnxruntime.so (env GLIMPSE_ORT_LIB; default: .deps/, then the system).")
+  var ortLib: String?
+
+  @Option(help: "Log level: trace, debug, info, warning, error (env GLIMPSE_LOG_LEVEL).")
+  var logLevel: String?
+
+  var environment: [String: String] { ProcessInfo.processInfo.environment }
+
+  func deviceRequest() throws -> DeviceRequest {
+    do {
+      return try DeviceRequest(parsing: device ?? environment["GLIMPSE_DEVICE"] ?? "auto")
+    } catch {
+      throw ValidationError("\(error)")
+    }
+  }
+
+  var resolvedLogLevel: Logger.Level {
+    Logger.Level(rawValue: (logLevel ?? environment["GLIMPSE_LOG_LEVEL"] ?? "info").lowercased())
+      ?? .info
+  }
+
+  /// Sets up swift-log once for the process, writing to standard error.
+  func bootstrapLogging() {
+    let level = resolvedLogLevel
+    LoggingBootstrap.once {
+      LoggingSystem.bootstrap { label in
+        var handler = StreamLogHandler.standardError(label: label)
+        handler.logLevel = level
+        return handler
+      }
+    }
+  }
+
+  func loadLibrary() throws -> ORTLibrary {
+    try ORTLibrary.load(explicitPath: ortLib)
+  }
+}
+
+/// `LoggingSystem.bootstrap` may run only once per process.
+enum LoggingBootstrap {
+  nonisolated(unsafe) private static var done = false
+  private static let lock = NSLock()
+
+  static func once(_ body: () -> Void) {
+    lock.lock()
+    defer { lock.unlock() }
+    if !done {
+      body()
+      done = true
+    }
+  }
+}
