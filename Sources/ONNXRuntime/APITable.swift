@@ -14,7 +14,9 @@ typealias CStringArray = UnsafePointer<UnsafePointer<CChar>?>?
 typealias OutHandle = UnsafeMutablePointer<OpaquePointer?>?
 typealias OutString = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
 
-/// Positions in `struct OrtApi`.
+/// Positions in `struct OrtApi`, checked against the `static_assert(offsetof(OrtApi, …))`
+/// anchors in onnxruntime/core/session/onnxruntime_c_api.cc (e.g. ReleaseCustomOpDomain 101,
+/// AddFreeDimensionOverrideByName 124, SynchronizeBoundOutputs 203, GetBuildInfoString 254).
 enum APISlot: Int {
   case getErrorCode = 1  // GetErrorCode
   case getErrorMessage = 2  // GetErrorMessage
@@ -67,11 +69,13 @@ enum APISlot: Int {
   case bindInput = 136  // BindInput
   case bindOutputToDevice = 138  // BindOutputToDevice
   case getBoundOutputValues = 140  // GetBoundOutputValues
-  case sessionOptionsAppendExecutionProviderTensorRTV2 = 170  // SessionOptionsAppendExecutionProvider_TensorRT_V2
+  // SessionOptionsAppendExecutionProvider_TensorRT_V2
+  case sessionOptionsAppendExecutionProviderTensorRTV2 = 170
   case createTensorRTProviderOptions = 171  // CreateTensorRTProviderOptions
   case updateTensorRTProviderOptions = 172  // UpdateTensorRTProviderOptions
   case releaseTensorRTProviderOptions = 174  // ReleaseTensorRTProviderOptions
-  case sessionOptionsAppendExecutionProviderCUDAV2 = 204  // SessionOptionsAppendExecutionProvider_CUDA_V2
+  // SessionOptionsAppendExecutionProvider_CUDA_V2
+  case sessionOptionsAppendExecutionProviderCUDAV2 = 204
   case createCUDAProviderOptions = 205  // CreateCUDAProviderOptions
   case updateCUDAProviderOptions = 206  // UpdateCUDAProviderOptions
   case releaseCUDAProviderOptions = 208  // ReleaseCUDAProviderOptions
@@ -109,7 +113,9 @@ extension ORTLibrary {
     ) -> Status
   { function(.createEnvWithCustomLogger) }
   var getAvailableProviders:
-    @convention(c) (UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>?, UnsafeMutablePointer<Int32>?) -> Status
+    @convention(c) (
+      UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>?, UnsafeMutablePointer<Int32>?
+    ) -> Status
   { function(.getAvailableProviders) }
   var releaseAvailableProviders:
     @convention(c) (UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, Int32) -> Status
@@ -152,7 +158,9 @@ extension ORTLibrary {
 
   // MARK: Sessions
 
-  var createSession: @convention(c) (Handle, CString, Handle, OutHandle) -> Status { function(.createSession) }
+  var createSession: @convention(c) (Handle, CString, Handle, OutHandle) -> Status {
+    function(.createSession)
+  }
   var releaseSession: @convention(c) (Handle) -> Void { function(.releaseSession) }
   var run:
     @convention(c) (
@@ -194,7 +202,9 @@ extension ORTLibrary {
   var getDimensions: @convention(c) (Handle, UnsafeMutablePointer<Int64>?, Int) -> Status {
     function(.getDimensions)
   }
-  var getSymbolicDimensions: @convention(c) (Handle, UnsafeMutablePointer<UnsafePointer<CChar>?>?, Int) -> Status {
+  var getSymbolicDimensions:
+    @convention(c) (Handle, UnsafeMutablePointer<UnsafePointer<CChar>?>?, Int) -> Status
+  {
     function(.getSymbolicDimensions)
   }
   var getTensorTypeAndShape: @convention(c) (Handle, OutHandle) -> Status { function(.getTensorTypeAndShape) }
@@ -205,13 +215,17 @@ extension ORTLibrary {
   // MARK: Values and memory
 
   var createTensorWithDataAsOrtValue:
-    @convention(c) (Handle, UnsafeMutableRawPointer?, Int, UnsafePointer<Int64>?, Int, Int32, OutHandle) -> Status
+    @convention(c) (Handle, UnsafeMutableRawPointer?, Int, UnsafePointer<Int64>?, Int, Int32, OutHandle) ->
+      Status
   { function(.createTensorWithDataAsOrtValue) }
-  var getTensorMutableData: @convention(c) (Handle, UnsafeMutablePointer<UnsafeMutableRawPointer?>?) -> Status {
+  var getTensorMutableData: @convention(c) (Handle, UnsafeMutablePointer<UnsafeMutableRawPointer?>?) -> Status
+  {
     function(.getTensorMutableData)
   }
   var releaseValue: @convention(c) (Handle) -> Void { function(.releaseValue) }
-  var createCpuMemoryInfo: @convention(c) (Int32, Int32, OutHandle) -> Status { function(.createCpuMemoryInfo) }
+  var createCpuMemoryInfo: @convention(c) (Int32, Int32, OutHandle) -> Status {
+    function(.createCpuMemoryInfo)
+  }
   var releaseMemoryInfo: @convention(c) (Handle) -> Void { function(.releaseMemoryInfo) }
   var getAllocatorWithDefaultOptions: @convention(c) (OutHandle) -> Status {
     function(.getAllocatorWithDefaultOptions)
@@ -220,7 +234,9 @@ extension ORTLibrary {
 
   // MARK: Model metadata
 
-  var sessionGetModelMetadata: @convention(c) (Handle, OutHandle) -> Status { function(.sessionGetModelMetadata) }
+  var sessionGetModelMetadata: @convention(c) (Handle, OutHandle) -> Status {
+    function(.sessionGetModelMetadata)
+  }
   var releaseModelMetadata: @convention(c) (Handle) -> Void { function(.releaseModelMetadata) }
   var modelMetadataGetProducerName: @convention(c) (Handle, Handle, OutString) -> Status {
     function(.modelMetadataGetProducerName)
@@ -235,7 +251,10 @@ extension ORTLibrary {
     function(.modelMetadataGetVersion)
   }
   var modelMetadataGetCustomMetadataMapKeys:
-    @convention(c) (Handle, Handle, UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>?, UnsafeMutablePointer<Int64>?) -> Status
+    @convention(c) (
+      Handle, Handle, UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>?,
+      UnsafeMutablePointer<Int64>?
+    ) -> Status
   { function(.modelMetadataGetCustomMetadataMapKeys) }
   var modelMetadataLookupCustomMetadataMap: @convention(c) (Handle, Handle, CString, OutString) -> Status {
     function(.modelMetadataLookupCustomMetadataMap)
@@ -249,6 +268,8 @@ extension ORTLibrary {
   var bindOutputToDevice: @convention(c) (Handle, CString, Handle) -> Status { function(.bindOutputToDevice) }
   var runWithBinding: @convention(c) (Handle, Handle, Handle) -> Status { function(.runWithBinding) }
   var getBoundOutputValues:
-    @convention(c) (Handle, Handle, UnsafeMutablePointer<UnsafeMutablePointer<OpaquePointer?>?>?, UnsafeMutablePointer<Int>?) -> Status
+    @convention(c) (
+      Handle, Handle, UnsafeMutablePointer<UnsafeMutablePointer<OpaquePointer?>?>?, UnsafeMutablePointer<Int>?
+    ) -> Status
   { function(.getBoundOutputValues) }
 }

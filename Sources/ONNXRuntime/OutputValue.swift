@@ -18,7 +18,9 @@ struct OutputValue {
       let byteCount = shape.reduce(1, *) * elementSize
       let library = self.library
       let address = UInt(bitPattern: value)
-      let buffer = TensorBuffer(borrowing: data ?? UnsafeMutableRawPointer(bitPattern: 64)!, byteCount: byteCount) { _ in
+      let buffer = TensorBuffer(
+        borrowing: data ?? UnsafeMutableRawPointer(bitPattern: 64)!, byteCount: byteCount
+      ) { _ in
         library.releaseValue(OpaquePointer(bitPattern: address))
       }
       return Tensor(elementType: elementType, shape: shape, buffer: buffer)

@@ -125,7 +125,8 @@ public final class Session: @unchecked Sendable {
   private func orderedInputs(_ feeds: [String: Tensor]) throws -> [(String, Tensor)] {
     if let unknown = feeds.keys.sorted().first(where: { key in !inputs.contains { $0.name == key } }) {
       throw ORTError.invalidInput(
-        "model \(modelPath) has no input '\(unknown)' (inputs: \(inputs.map(\.name).joined(separator: ", ")))")
+        "model \(modelPath) has no input '\(unknown)' (inputs: \(inputs.map(\.name).joined(separator: ", ")))"
+      )
     }
     return try inputs.map { info in
       guard let tensor = feeds[info.name] else {

@@ -60,7 +60,7 @@ public final class NVML: @unchecked Sendable {
     guard let get = function(handle, "nvmlSystemGetDriverVersion", as: Get.self),
       get(&buffer, 96) == 0
     else { return "" }
-    return String(cString: buffer)
+    return cString(buffer)
   }
 
   /// Every GPU with its current memory use; an empty list if NVML fails mid-way.
@@ -96,7 +96,7 @@ public final class NVML: @unchecked Sendable {
     let utilizationStatus = function("nvmlDeviceGetUtilizationRates", as: Utilization.self)?(
       device, &utilization)
     return GPUInfo(
-      index: index, name: String(cString: name), computeCapability: "\(major).\(minor)",
+      index: index, name: cString(name), computeCapability: "\(major).\(minor)",
       memoryTotalBytes: memory[0], memoryUsedBytes: memory[2], memoryFreeBytes: memory[1],
       utilizationPercent: utilizationStatus == 0 ? Int(utilization[0]) : nil)
   }
@@ -106,4 +106,10 @@ public final class NVML: @unchecked Sendable {
 public struct NVMLUnavailable: Error, Sendable, CustomStringConvertible {
   public let reason: String
   public var description: String { reason }
+}
+
+/// A Swift string from a NUL-terminated C character buffer.
+private func cString(_ buffer: [CChar]) -> String {
+  let bytes = buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+  return String(decoding: bytes, as: UTF8.self)
 }

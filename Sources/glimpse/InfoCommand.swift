@@ -55,9 +55,11 @@ struct InfoReport: Codable {
     var device = DeviceSection(requested: request.description, reason: "")
     do {
       let library = try runtime.loadLibrary()
-      ort = ORTSection(version: library.version, path: library.path, providers: try library.availableProviders())
+      ort = ORTSection(
+        version: library.version, path: library.path, providers: try library.availableProviders())
       let choice = try DeviceSelector.choose(request, availableProviders: ort.providers, gpus: gpus)
-      device = DeviceSection(requested: request.description, chosen: choice.device.description, reason: choice.reason)
+      device = DeviceSection(
+        requested: request.description, chosen: choice.device.description, reason: choice.reason)
     } catch let error as DeviceError {
       device.reason = error.description
     } catch {
@@ -84,7 +86,8 @@ struct InfoReport: Codable {
     lines.append("Using device: \(device.chosen ?? "none") (\(device.requested): \(device.reason))")
     lines.append("CPU: \(host.cpuModel), \(host.logicalCores) cores")
     lines.append(
-      "Memory: \(formatGigabytes(host.memoryTotalBytes)) total, \(formatGigabytes(host.memoryAvailableBytes)) available")
+      "Memory: \(formatGigabytes(host.memoryTotalBytes)) total, \(formatGigabytes(host.memoryAvailableBytes)) available"
+    )
     if gpus.isEmpty {
       lines.append("GPU: none (\(nvml))")
     }

@@ -22,7 +22,8 @@ import Testing
   }
 
   @Test func autoFallsBackToCPUAndSaysWhy() throws {
-    let withoutProvider = try DeviceSelector.choose(.auto, availableProviders: cpuOnly, gpus: .success([h100]))
+    let withoutProvider = try DeviceSelector.choose(
+      .auto, availableProviders: cpuOnly, gpus: .success([h100]))
     #expect(withoutProvider.device == .cpu)
     #expect(withoutProvider.reason.contains("no CUDA execution provider"))
     let withoutDriver = try DeviceSelector.choose(.auto, availableProviders: withCUDA, gpus: noDriver)

@@ -1,0 +1,66 @@
+import Foundation
+import Runtime
+
+/// A CLIP model folder in Immich's layout, resolved to the files of one precision:
+///
+///     config.json                 open_clip model config (embed_dim, vision_cfg, text_cfg)
+///     visual/model.onnx           image tower (model.fp16.onnx beside it for FP16)
+///     visual/preprocess_cfg.json  optional preprocessing settings
+///     textual/model.onnx          text tower (model.fp16.onnx beside it for FP16)
+///     textual/tokenizer.json      Hugging Face tokenizer, and/or
+///     textual/bpe_simple_vocab_16e6.txt.gz  open_clip's BPE vocabulary
+public struct CLIPModelBundle: Sendable {
+  public enum VocabularySource: Sendable, Equatable {
+    case openCLIP(URL)
+    case huggingFace(URL)
+  }
+
+  public let folder: URL
+  /// The folder's name, e.g. `ViT-B-32__openai`: how embeddings record their model.
+  public let name: String
+  public let precision: Precision
+  public let configuration: CLIPConfiguration
+  public let visualModel: URL
+  public let textualModel: URL
+  public let vocabulary: VocabularySource
+
+  public init(folder: URL, precision: Precision = .fp32) throws {
+    self.folder = folder.standardizedFileURL
+    self.name = folder.standardizedFileURL.lastPathComponent
+    self.precision = precision
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory),
+      isDirectory.boolValue
+    else { throw CLIPError.modelFolder(folder.path, "no such folder") }
+    self.configuration = try CLIPConfiguration.load(folder: folder)
+    self.visualModel = try Self.modelFile(folder, tower: "visual", precision: precision)
+    self.textualModel = try Self.modelFile(folder, tower: "textual", precision: precision)
+    self.vocabulary = try Self.vocabularyFile(folder)
+  }
+
+  static func modelFile(_ folder: URL, tower: String, precision: Precision) throws -> URL {
+    let fileName = precision == .fp16 ? "model.fp16.onnx" : "model.onnx"
+    let url = folder.appendingPathComponent(tower).appendingPathComponent(fileName)
+    guard FileManager.default.fileExists(atPath: url.path) else {
+      let hint =
+        precision == .fp16 ? " (make FP16 files with scripts/export-clip --fp16)" : ""
+      throw CLIPError.modelFolder(folder.path, "missing \(tower)/\(fileName)\(hint)")
+    }
+    return url
+  }
+
+  /// open_clip's own vocabulary wins over tokenizer.json: it is what the reference uses.
+  static func vocabularyFile(_ folder: URL) throws -> VocabularySource {
+    let candidates = [
+      folder.appendingPathComponent("textual/bpe_simple_vocab_16e6.txt.gz"),
+      folder.appendingPathComponent("bpe_simple_vocab_16e6.txt.gz"),
+    ]
+    if let bpe = candidates.first(where: { FileManager.default.fileExists(atPath: $0.path) }) {
+      return .openCLIP(bpe)
+    }
+    let json = folder.appendingPathComponent("textual/tokenizer.json")
+    if FileManager.default.fileExists(atPath: json.path) { return .huggingFace(json) }
+    throw CLIPError.modelFolder(
+      folder.path, "no tokenizer: expected textual/tokenizer.json or textual/bpe_simple_vocab_16e6.txt.gz")
+  }
+}

@@ -1,0 +1,19 @@
+/// Numeric precision of the model files to run (`--precision`, `GLIMPSE_PRECISION`).
+public enum Precision: String, Sendable, CaseIterable, Codable, CustomStringConvertible {
+  case fp32
+  case fp16
+
+  public init(parsing text: String) throws {
+    guard let value = Precision(rawValue: text.lowercased()) else {
+      throw PrecisionError(text: text)
+    }
+    self = value
+  }
+
+  public var description: String { rawValue }
+}
+
+public struct PrecisionError: Error, CustomStringConvertible {
+  public let text: String
+  public var description: String { "invalid precision '\(text)': use fp32 or fp16" }
+}
