@@ -18,6 +18,13 @@ let package = Package(
       name: "ONNXRuntime",
       dependencies: [.product(name: "Logging", package: "swift-log")]
     ),
+    // C shim over libpng (whose errors longjmp) plus the TurboJPEG and libwebp headers.
+    .target(
+      name: "CImageCodecs",
+      linkerSettings: [.linkedLibrary("turbojpeg"), .linkedLibrary("png16"), .linkedLibrary("webp")]
+    ),
+    // Decoding (JPEG, PNG, WebP, EXIF orientation) and Pillow-exact resizing.
+    .target(name: "Imaging", dependencies: ["CImageCodecs"]),
     // Device selection and hardware probe (CPU, CUDA through NVML).
     .target(
       name: "Runtime",
@@ -33,5 +40,6 @@ let package = Package(
     ),
     .testTarget(name: "ONNXRuntimeTests", dependencies: ["ONNXRuntime"]),
     .testTarget(name: "RuntimeTests", dependencies: ["Runtime"]),
+    .testTarget(name: "ImagingTests", dependencies: ["Imaging", "ONNXRuntime"], exclude: ["Fixtures"]),
   ]
 )
