@@ -25,6 +25,12 @@ let package = Package(
     ),
     // Decoding (JPEG, PNG, WebP, EXIF orientation) and Pillow-exact resizing.
     .target(name: "Imaging", dependencies: ["CImageCodecs"]),
+    .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+    // CLIP: model folders, tokenizer, image and text encoders, zero-shot classification.
+    .target(
+      name: "CLIP",
+      dependencies: ["CZlib", "Imaging", "ONNXRuntime", "Runtime"]
+    ),
     // Device selection and hardware probe (CPU, CUDA through NVML).
     .target(
       name: "Runtime",
@@ -40,6 +46,7 @@ let package = Package(
     ),
     .testTarget(name: "ONNXRuntimeTests", dependencies: ["ONNXRuntime"]),
     .testTarget(name: "RuntimeTests", dependencies: ["Runtime"]),
+    .testTarget(name: "CLIPTests", dependencies: ["CLIP", "ONNXRuntime"], exclude: ["Fixtures"]),
     .testTarget(name: "ImagingTests", dependencies: ["Imaging", "ONNXRuntime"], exclude: ["Fixtures"]),
   ]
 )
