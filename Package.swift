@@ -39,14 +39,15 @@ let package = Package(
     .executableTarget(
       name: "glimpse",
       dependencies: [
-        "ONNXRuntime", "Runtime",
+        "CLIP", "Imaging", "ONNXRuntime", "Runtime",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ]
     ),
     .testTarget(name: "ONNXRuntimeTests", dependencies: ["ONNXRuntime"]),
     .testTarget(name: "RuntimeTests", dependencies: ["Runtime"]),
-    .testTarget(name: "CLIPTests", dependencies: ["CLIP", "ONNXRuntime"], exclude: ["Fixtures"]),
+    .testTarget(
+      name: "CLIPTests", dependencies: ["CLIP", "Imaging", "ONNXRuntime", "Runtime"], exclude: ["Fixtures"]),
     .testTarget(name: "ImagingTests", dependencies: ["Imaging", "ONNXRuntime"], exclude: ["Fixtures"]),
   ]
 )

@@ -1,0 +1,158 @@
+import Foundation
+import Imaging
+import Logging
+import ONNXRuntime
+import Runtime
+
+/// A loaded CLIP model: both towers, the tokenizer and the preprocessing, ready to embed.
+///
+/// Sessions are safe to share between tasks, so one `CLIPModel` serves every request.
+public final class CLIPModel: Sendable {
+  public let bundle: CLIPModelBundle
+  public let visual: Session
+  public let textual: Session
+  public let tokenizer: CLIPTokenizer
+  public let transform: ImageTransform
+  /// Multiplier of cosine similarities in zero-shot classification.
+  public let logitScale: Float
+
+  public init(
+    bundle: CLIPModelBundle, environment: ORTEnvironment,
+    configuration: SessionConfiguration = SessionConfiguration(),
+    logger: Logger = Logger(label: "glimpse.clip")
+  ) throws {
+    self.bundle = bundle
+    visual = try Session(
+      modelPath: bundle.visualModel.path, environment: environment, configuration: configuration,
+      logger: logger)
+    textual = try Session(
+      modelPath: bundle.textualModel.path, environment: environment, configuration: configuration,
+      logger: logger)
+    switch bundle.vocabulary {
+    case .openCLIP(let url): tokenizer = try CLIPTokenizer(vocabularyFile: url)
+    case .huggingFace(let url): tokenizer = try CLIPTokenizer(tokenizerJSON: url)
+    }
+    transform = try Self.transform(for: bundle.configuration.preprocessing, visual: visual)
+    logitScale =
+      bundle.configuration.logitScale
+      ?? visual.metadata.custom["logit_scale"].flatMap(Float.init) ?? 100
+    try Self.checkTowers(visual: visual, textual: textual, dimension: bundle.configuration.embeddingDimension)
+  }
+
+  public var dimension: Int { bundle.configuration.embeddingDimension }
+
+  private static func transform(for preprocessing: CLIPPreprocessing, visual: Session) throws
+    -> ImageTransform
+  {
+    guard let input = visual.inputs.first, input.shape.count == 4 else {
+      throw CLIPError.unexpectedModel("the visual tower's input is not an NCHW image")
+    }
+    return ImageTransform(
+      height: preprocessing.size.height, width: preprocessing.size.width, mean: preprocessing.mean,
+      std: preprocessing.std, filter: preprocessing.interpolation == .bilinear ? .bilinear : .bicubic,
+      resizeMode: preprocessing.resizeMode == .squash ? .squash : .shortest)
+  }
+
+  private static func checkTowers(visual: Session, textual: Session, dimension: Int) throws {
+    guard textual.inputs.first?.elementType == .int64 else {
+      throw CLIPError.unexpectedModel("the text tower's input must be int64 token ids")
+    }
+    for (name, session) in [("visual", visual), ("textual", textual)] {
+      let width = session.outputs.first?.shape.last ?? -1
+      guard width == dimension || width < 0 else {
+        throw CLIPError.unexpectedModel(
+          "the \(name) tower gives \(width)-dim embeddings but config.json says \(dimension)")
+      }
+    }
+  }
+
+  // MARK: Images
+
+  /// The visual tower's input for `images`: resized, cropped, normalized, packed as NCHW in
+  /// the model's element type (float16 models get half floats straight from the packing).
+  public func imageInput(_ images: [RGBImage]) throws -> Tensor {
+    guard !images.isEmpty else { throw CLIPError.invalidRequest("no images to embed") }
+    let elementType = visual.inputs[0].elementType
+    let tensor = try Tensor(
+      zeros: elementType, shape: [images.count, 3, transform.height, transform.width])
+    let perImage = transform.elementCount
+    let transform = self.transform
+    // Images are independent: prepare them on all cores.
+    DispatchQueue.concurrentPerform(iterations: images.count) { index in
+      let prepared = transform.resizedAndCropped(images[index])
+      if elementType == .float16 {
+        tensor.withMutableElements(as: Float16.self) {
+          transform.pack(prepared, into: $0.baseAddress! + index * perImage)
+        }
+      } else {
+        tensor.withMutableElements(as: Float.self) {
+          transform.pack(prepared, into: $0.baseAddress! + index * perImage)
+        }
+      }
+    }
+    return tensor
+  }
+
+  /// L2-normalized embeddings of already decoded images, one per image.
+  public func embedImages(_ images: [RGBImage]) throws -> [[Float]] {
+    try embed(input: imageInput(images), session: visual)
+  }
+
+  /// Runs a prepared visual input (e.g. a batch assembled by the batcher).
+  public func embed(imageInput input: Tensor) throws -> [[Float]] {
+    try embed(input: input, session: visual)
+  }
+
+  // MARK: Texts
+
+  /// The text tower's input: token ids, `[count, context]` int64.
+  public func textInput(_ texts: [String]) throws -> Tensor {
+    guard !texts.isEmpty else { throw CLIPError.invalidRequest("no texts to embed") }
+    let context =
+      textual.inputs[0].shape.last.flatMap { $0 > 0 ? $0 : nil } ?? bundle.configuration.contextLength
+    return try Tensor(
+      int64: tokenizer.tokenize(texts, contextLength: context), shape: [texts.count, context])
+  }
+
+  public func embedTexts(_ texts: [String]) throws -> [[Float]] {
+    try embed(input: textInput(texts), session: textual)
+  }
+
+  // MARK: Zero-shot
+
+  /// CLIP zero-shot classification: softmax over `logitScale · cos(image, label)`.
+  public func classify(_ image: RGBImage, labels: [String]) throws -> [(label: String, probability: Float)] {
+    guard !labels.isEmpty else { throw CLIPError.invalidRequest("no labels to classify against") }
+    let imageEmbedding = try embedImages([image])[0]
+    let labelEmbeddings = try embedTexts(labels)
+    let logits = labelEmbeddings.map { logitScale * dot($0, imageEmbedding) }
+    let maximum = logits.max() ?? 0
+    let exponentials = logits.map { exp($0 - maximum) }
+    let total = exponentials.reduce(0, +)
+    return zip(labels, exponentials).map { ($0, $1 / total) }
+  }
+
+  private func embed(input: Tensor, session: Session) throws -> [[Float]] {
+    let outputs = try session.run([session.inputs[0].name: input])
+    guard let output = outputs[session.outputs[0].name], output.shape.count == 2 else {
+      throw CLIPError.unexpectedModel("the tower's output is not [batch, dim]")
+    }
+    let values = output.floatValues()
+    let width = output.shape[1]
+    return (0..<output.shape[0]).map { row in
+      normalized(Array(values[row * width..<(row + 1) * width]))
+    }
+  }
+}
+
+/// The vector scaled to unit length (unchanged if it is all zeros).
+public func normalized(_ vector: [Float]) -> [Float] {
+  let norm = dot(vector, vector).squareRoot()
+  return norm > 0 ? vector.map { $0 / norm } : vector
+}
+
+public func dot(_ a: [Float], _ b: [Float]) -> Float {
+  var sum: Float = 0
+  for index in 0..<min(a.count, b.count) { sum += a[index] * b[index] }
+  return sum
+}

@@ -1,0 +1,106 @@
+import Foundation
+import Imaging
+import ONNXRuntime
+import Runtime
+import Testing
+
+@testable import CLIP
+
+/// The whole pipeline (decode, preprocess, run, normalize) against the Python reference
+/// (Pillow + open_clip's transforms + onnxruntime) on the tiny model.
+@Suite struct CLIPModelTests {
+  static let root = TokenizerTests.root
+  static let fixtures = root.appendingPathComponent("Tests/ImagingTests/Fixtures/generated")
+  static let library = root.appendingPathComponent(".deps/onnxruntime/lib/libonnxruntime.so.1.31.1").path
+
+  static func model(_ precision: Precision = .fp32) throws -> CLIPModel {
+    let environment = try ORTEnvironment.shared(library: ORTLibrary.load(explicitPath: library))
+    let bundle = try CLIPModelBundle(
+      folder: root.appendingPathComponent("models/test/clip-tiny"), precision: precision)
+    return try CLIPModel(bundle: bundle, environment: environment)
+  }
+
+  static var fixtureImages: [String] {
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: fixtures.path)) ?? []
+    return names.filter { $0.hasSuffix(".embedding.npy") && $0 != "texts.embedding.npy" }.sorted()
+  }
+
+  @Test func embeddingsMatchThePythonReference() throws {
+    let model = try Self.model()
+    let names = Self.fixtureImages
+    #expect(names.count >= 25, "run scripts/make-image-fixtures")
+    var worst: Float = 1
+    for name in names {
+      let stem = String(name.dropLast(".embedding.npy".count))
+      let file = try FileManager.default.contentsOfDirectory(atPath: Self.fixtures.path)
+        .first { $0.hasPrefix(stem + ".") && !$0.hasSuffix(".npy") }
+      let data = try Data(contentsOf: Self.fixtures.appendingPathComponent(try #require(file)))
+      let embedding = try model.embedImages([ImageDecoder().decode(data)])[0]
+      let expected = try NumpyFile.read(Self.fixtures.appendingPathComponent(name)).floatValues()
+      worst = min(worst, dot(embedding, expected))
+    }
+    #expect(worst >= 0.9999, "lowest cosine \(worst)")
+  }
+
+  @Test func textEmbeddingsMatchThePythonReference() throws {
+    let model = try Self.model()
+    let goldens = try TokenizerTests.goldens().prefix(64).map(\.text)
+    let embeddings = try model.embedTexts(Array(goldens))
+    let expected = try NumpyFile.read(Self.fixtures.appendingPathComponent("texts.embedding.npy"))
+    let values = expected.floatValues()
+    for (row, embedding) in embeddings.enumerated() {
+      let reference = Array(values[row * model.dimension..<(row + 1) * model.dimension])
+      #expect(dot(embedding, reference) >= 0.9999, "text \(row)")
+    }
+  }
+
+  @Test func batchedEqualsOneByOne() throws {
+    let model = try Self.model()
+    let images = try ["jpeg_baseline_640x480.jpg", "png_rgb_500x400.png", "jpeg_tiny_32x32.jpg"].map {
+      try ImageDecoder().decode(Data(contentsOf: Self.fixtures.appendingPathComponent($0)))
+    }
+    let batched = try model.embedImages(images)
+    for (index, image) in images.enumerated() {
+      let single = try model.embedImages([image])[0]
+      #expect(dot(single, batched[index]) > 0.99999)
+    }
+  }
+
+  @Test func fp16ModelIsCloseToFP32() throws {
+    let full = try Self.model(.fp32)
+    let half = try Self.model(.fp16)
+    #expect(half.visual.inputs[0].elementType == .float16)
+    let image = try ImageDecoder().decode(
+      Data(contentsOf: Self.fixtures.appendingPathComponent("jpeg_baseline_640x480.jpg")))
+    #expect(dot(try full.embedImages([image])[0], try half.embedImages([image])[0]) > 0.999)
+    #expect(dot(try full.embedTexts(["a dog"])[0], try half.embedTexts(["a dog"])[0]) > 0.999)
+  }
+
+  @Test func zeroShotProbabilitiesSumToOne() throws {
+    let model = try Self.model()
+    let image = try ImageDecoder().decode(
+      Data(contentsOf: Self.fixtures.appendingPathComponent("png_rgb_500x400.png")))
+    let result = try model.classify(image, labels: ["a dog", "a cat", "a car"])
+    #expect(result.count == 3)
+    #expect(abs(result.map(\.probability).reduce(0, +) - 1) < 1e-5)
+    #expect(model.logitScale == 100)
+  }
+
+  @Test func badModelFoldersAreClearErrors() throws {
+    #expect(throws: CLIPError.self) {
+      try CLIPModelBundle(folder: URL(fileURLWithPath: "/nonexistent/model"))
+    }
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("clip-\(UUID())")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    try Data("{\"embed_dim\": 512}".utf8).write(to: folder.appendingPathComponent("config.json"))
+    #expect { try CLIPModelBundle(folder: folder) } throws: { "\($0)".contains("config.json") }
+  }
+
+  @Test func emptyRequestsAreRefused() throws {
+    let model = try Self.model()
+    #expect(throws: CLIPError.self) { try model.embedImages([]) }
+    #expect(throws: CLIPError.self) { try model.embedTexts([]) }
+    #expect(throws: CLIPError.self) { try model.classify(RGBImage(width: 8, height: 8), labels: []) }
+  }
+}
