@@ -24,8 +24,8 @@ struct Embed: AsyncParsableCommand {
   @Option(help: "Write the exact model input (float NCHW or int64 token ids) to this .npy file.")
   var dumpTensor: String?
 
-  @Flag(help: "Decode large JPEGs at a reduced DCT scale (faster; see docs/clip.md for the effect).")
-  var fastDecode = false
+  @Flag(help: "Decode every JPEG at full size, exactly like the Python reference (slower for big photos).")
+  var exactDecode = false
 
   func validate() throws {
     if images.isEmpty && texts.isEmpty { throw ValidationError("give at least one --image or --text") }
@@ -69,7 +69,7 @@ struct Embed: AsyncParsableCommand {
       throw CLIError("cannot read image \(path)")
     }
     var options = ImageDecoder.Options()
-    if fastDecode { options.minimumShortSide = min(clip.transform.height, clip.transform.width) }
+    if !exactDecode { options.minimumShortSide = clip.fastDecodeShortSide }
     do {
       return try ImageDecoder(options: options).decode(data)
     } catch {
