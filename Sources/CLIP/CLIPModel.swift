@@ -111,9 +111,17 @@ public final class CLIPModel: Sendable {
 
   // MARK: Texts
 
+  /// Longest text accepted, in characters. Only the first 75 tokens reach the model, so a
+  /// longer text costs cleaning time and memory for nothing; it is refused, not truncated.
+  public static let maxTextLength = 20_000
+
   /// The text tower's input: token ids, `[count, context]` int64.
   public func textInput(_ texts: [String]) throws -> Tensor {
     guard !texts.isEmpty else { throw CLIPError.invalidRequest("no texts to embed") }
+    if let long = texts.first(where: { $0.utf8.count > Self.maxTextLength }) {
+      throw CLIPError.invalidRequest(
+        "text of \(long.utf8.count) bytes is over the limit of \(Self.maxTextLength)")
+    }
     let context =
       textual.inputs[0].shape.last.flatMap { $0 > 0 ? $0 : nil } ?? bundle.configuration.contextLength
     return try Tensor(

@@ -102,5 +102,7 @@ import Testing
     #expect(throws: CLIPError.self) { try model.embedImages([]) }
     #expect(throws: CLIPError.self) { try model.embedTexts([]) }
     #expect(throws: CLIPError.self) { try model.classify(RGBImage(width: 8, height: 8), labels: []) }
+    let tenMegabytes = String(repeating: "a photo of a dog ", count: 10 * 1024 * 1024 / 17)
+    #expect { try model.embedTexts([tenMegabytes]) } throws: { "\($0)".contains("over the limit") }
   }
 }

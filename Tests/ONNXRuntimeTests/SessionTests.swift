@@ -120,7 +120,10 @@ import Testing
   }
 
   /// 1,000 runs must not grow the process: every OrtValue, status and name is released.
-  @Test func repeatedRunsDoNotLeak() throws {
+  /// Resident memory is process-wide, so this runs alone (scripts/test runs it in a second
+  /// `swift test` with GLIMPSE_LEAK_TEST=1) rather than beside tests that decode 12 MP images.
+  @Test(.enabled(if: ProcessInfo.processInfo.environment["GLIMPSE_LEAK_TEST"] == "1"))
+  func repeatedRunsDoNotLeak() throws {
     let session = try TestSupport.session("yolo-tiny/model.onnx")
     let input = try NumpyFile.read(TestSupport.model("yolo-tiny/golden/model.input.npy"))
     let name = session.inputs[0].name

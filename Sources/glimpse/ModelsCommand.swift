@@ -1,0 +1,88 @@
+import ArgumentParser
+import Foundation
+
+#if canImport(FoundationNetworking)
+  import FoundationNetworking
+#endif
+
+/// `glimpse models`: fetch real weights from the Immich Hugging Face repositories.
+struct Models: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Fetch and list model folders.", subcommands: [Fetch.self, List.self])
+
+  struct Fetch: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Download a CLIP model folder from huggingface.co/immich-app (needs the internet).")
+
+    @Argument(help: "Repository name, e.g. ViT-B-32__openai or ViT-L-14__openai.")
+    var name: String
+
+    @Option(help: "Folder that receives models/<name>.")
+    var destination = "models"
+
+    @Option(help: "Hub address (a mirror, for machines behind a proxy).")
+    var hub = "https://huggingface.co/immich-app"
+
+    /// The files of Immich's layout that Glimpse reads.
+    static let files = [
+      "config.json", "visual/model.onnx", "visual/preprocess_cfg.json", "textual/model.onnx",
+      "textual/tokenizer.json",
+    ]
+
+    func run() async throws {
+      let folder = URL(fileURLWithPath: destination).appendingPathComponent(name)
+      for file in Self.files {
+        let target = folder.appendingPathComponent(file)
+        if FileManager.default.fileExists(atPath: target.path) {
+          print("\(file): present")
+          continue
+        }
+        guard let source = URL(string: "\(hub)/\(name)/resolve/main/\(file)") else {
+          throw CLIError("bad model name \(name)")
+        }
+        print("\(file): downloading \(source)")
+        try await download(source, to: target)
+      }
+      print("done: use --model \(folder.path)")
+    }
+
+    /// Downloads to a temporary file beside the target, then renames: an interrupted download
+    /// never leaves a truncated model behind.
+    private func download(_ source: URL, to target: URL) async throws {
+      try FileManager.default.createDirectory(
+        at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+      let (temporary, response): (URL, URLResponse)
+      do {
+        (temporary, response) = try await URLSession.shared.download(from: source)
+      } catch {
+        throw CLIError(
+          "cannot download \(source): \(error.localizedDescription). Without internet access, copy an Immich model folder here by hand, or use the demo model in models/test/clip-tiny."
+        )
+      }
+      if let status = (response as? HTTPURLResponse)?.statusCode, status != 200 {
+        throw CLIError("\(source) answered HTTP \(status): is \(name) an immich-app repository?")
+      }
+      let partial = target.appendingPathExtension("partial")
+      try? FileManager.default.removeItem(at: partial)
+      try FileManager.default.moveItem(at: temporary, to: partial)
+      _ = try FileManager.default.replaceItemAt(target, withItemAt: partial)
+    }
+  }
+
+  struct List: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List model folders under models/.")
+
+    @Option(help: "Folder to look in.")
+    var destination = "models"
+
+    func run() throws {
+      let root = URL(fileURLWithPath: destination)
+      let names = (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []
+      for name in names.sorted() {
+        let folder = root.appendingPathComponent(name)
+        let isCLIP = FileManager.default.fileExists(atPath: folder.appendingPathComponent("config.json").path)
+        if isCLIP { print("\(name)\tCLIP") }
+      }
+    }
+  }
+}
