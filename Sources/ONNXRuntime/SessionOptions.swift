@@ -55,27 +55,39 @@ final class SessionOptions {
   }
 
   private func appendCUDA(_ options: CUDAOptions) throws {
-    var cuda: OpaquePointer?
-    try library.check(library.createCUDAProviderOptions(&cuda))
-    defer { library.releaseCUDAProviderOptions(cuda) }
-    try update(options.keyValues) { keys, values, count in
-      library.updateCUDAProviderOptions(cuda, keys, values, count)
-    }
-    try library.check(library.sessionOptionsAppendExecutionProviderCUDAV2(pointer, cuda))
+    try appendV2Provider(
+      options.keyValues, create: library.createCUDAProviderOptions,
+      update: library.updateCUDAProviderOptions,
+      append: library.sessionOptionsAppendExecutionProviderCUDAV2,
+      release: library.releaseCUDAProviderOptions)
   }
 
   private func appendTensorRT(_ options: TensorRTOptions) throws {
-    var tensorRT: OpaquePointer?
-    try library.check(library.createTensorRTProviderOptions(&tensorRT))
-    defer { library.releaseTensorRTProviderOptions(tensorRT) }
-    try update(options.keyValues) { keys, values, count in
-      library.updateTensorRTProviderOptions(tensorRT, keys, values, count)
-    }
-    try library.check(library.sessionOptionsAppendExecutionProviderTensorRTV2(pointer, tensorRT))
+    try appendV2Provider(
+      options.keyValues, create: library.createTensorRTProviderOptions,
+      update: library.updateTensorRTProviderOptions,
+      append: library.sessionOptionsAppendExecutionProviderTensorRTV2,
+      release: library.releaseTensorRTProviderOptions)
+  }
+
+  /// The V2 provider protocol shared by CUDA and TensorRT: create an options object, set
+  /// key/value pairs, append it to the session options, release it.
+  private func appendV2Provider(
+    _ pairs: [(String, String)],
+    create: @convention(c) (OutHandle) -> Status,
+    update: @convention(c) (Handle, CStringArray, CStringArray, Int) -> Status,
+    append: @convention(c) (Handle, Handle) -> Status,
+    release: @convention(c) (Handle) -> Void
+  ) throws {
+    var providerOptions: OpaquePointer?
+    try library.check(create(&providerOptions))
+    defer { release(providerOptions) }
+    try setKeyValues(pairs) { keys, values, count in update(providerOptions, keys, values, count) }
+    try library.check(append(pointer, providerOptions))
   }
 
   /// Passes key/value settings to one of ORT's `Update…ProviderOptions` functions.
-  private func update(
+  private func setKeyValues(
     _ pairs: [(String, String)],
     _ call: (
       UnsafePointer<UnsafePointer<CChar>?>, UnsafePointer<UnsafePointer<CChar>?>, Int
