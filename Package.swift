@@ -11,6 +11,7 @@ let package = Package(
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
   ],
   targets: [
     // Swift binding to the ONNX Runtime C API, loaded at run time with dlopen.
@@ -31,6 +32,8 @@ let package = Package(
       name: "CLIP",
       dependencies: ["CZlib", "Imaging", "ONNXRuntime", "Runtime"]
     ),
+    // The catalog: store interface, embedded SQLite store, exact vector index.
+    .target(name: "Catalog", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
     // Device selection and hardware probe (CPU, CUDA through NVML).
     .target(
       name: "Runtime",
@@ -48,6 +51,7 @@ let package = Package(
     .testTarget(name: "RuntimeTests", dependencies: ["Runtime"]),
     .testTarget(
       name: "CLIPTests", dependencies: ["CLIP", "Imaging", "ONNXRuntime", "Runtime"], exclude: ["Fixtures"]),
+    .testTarget(name: "CatalogTests", dependencies: ["Catalog"]),
     .testTarget(name: "ImagingTests", dependencies: ["Imaging", "ONNXRuntime"], exclude: ["Fixtures"]),
   ]
 )

@@ -1,0 +1,114 @@
+import Foundation
+
+/// One catalog entry: an embedded image (or any vector) with its metadata.
+public struct CatalogItem: Sendable, Equatable, Codable {
+  public var id: String
+  public var embedding: [Float]
+  public var metadata: [String: JSONValue]
+  public var tags: [String]
+  public var sourcePath: String?
+  public var contentHash: String?
+  public var createdAt: Date
+  public var updatedAt: Date
+
+  public init(
+    id: String = UUID().uuidString.lowercased(), embedding: [Float], metadata: [String: JSONValue] = [:],
+    tags: [String] = [], sourcePath: String? = nil, contentHash: String? = nil,
+    createdAt: Date = Date(), updatedAt: Date = Date()
+  ) {
+    self.id = id
+    self.embedding = embedding
+    self.metadata = metadata
+    self.tags = tags
+    self.sourcePath = sourcePath
+    self.contentHash = contentHash
+    self.createdAt = createdAt
+    self.updatedAt = updatedAt
+  }
+}
+
+/// Which items a search may return: all `tags` present, and each metadata field equal to
+/// one of its allowed values (`equals` is `in` with one value).
+public struct SearchFilter: Sendable, Equatable, Codable {
+  public var tags: [String]
+  public var metadata: [String: [JSONValue]]
+
+  public init(tags: [String] = [], metadata: [String: [JSONValue]] = [:]) {
+    self.tags = tags
+    self.metadata = metadata
+  }
+
+  public var isEmpty: Bool { tags.isEmpty && metadata.isEmpty }
+
+  func accepts(tags itemTags: [String], metadata itemMetadata: [String: JSONValue]) -> Bool {
+    tags.allSatisfy(itemTags.contains)
+      && metadata.allSatisfy { field, allowed in itemMetadata[field].map(allowed.contains) ?? false }
+  }
+}
+
+public struct SearchResult: Sendable, Equatable, Codable {
+  public var id: String
+  /// Cosine similarity (vectors are stored normalized).
+  public var score: Float
+  public var metadata: [String: JSONValue]
+}
+
+/// A page of `list`, with the cursor of the next page (nil at the end).
+public struct ItemPage: Sendable {
+  public var items: [CatalogItem]
+  public var nextCursor: String?
+}
+
+public enum CatalogError: Error, Equatable, CustomStringConvertible {
+  case dimensionMismatch(expected: Int, got: Int)
+  case modelMismatch(catalog: String, requested: String)
+  case invalidVector(String)
+  case invalidMetadata(String)
+  case unknownFilterField(String, known: [String])
+  case invalidRequest(String)
+  case storage(String)
+
+  public var description: String {
+    switch self {
+    case .dimensionMismatch(let expected, let got):
+      "vector has \(got) dimensions, the catalog holds \(expected)-dimensional embeddings"
+    case .modelMismatch(let catalog, let requested):
+      "the catalog holds embeddings of model \(catalog), not \(requested): use another --store"
+    case .invalidVector(let problem): "invalid vector: \(problem)"
+    case .invalidMetadata(let problem): "invalid metadata: \(problem)"
+    case .unknownFilterField(let field, let known):
+      "unknown filter field '\(field)' (metadata fields in this catalog: \(known.isEmpty ? "none" : known.joined(separator: ", ")))"
+    case .invalidRequest(let problem): problem
+    case .storage(let problem): "catalog storage error: \(problem)"
+    }
+  }
+}
+
+/// A catalog of embedded items. The embedded SQLite store and the PostgreSQL store both
+/// implement it and pass the same test suite.
+public protocol CatalogStore: Sendable {
+  /// The model whose embeddings the catalog holds, and their dimension.
+  var model: String { get }
+  var dimension: Int { get }
+
+  func upsert(_ items: [CatalogItem]) async throws
+  func get(id: String) async throws -> CatalogItem?
+  @discardableResult func delete(id: String) async throws -> Bool
+  func list(cursor: String?, limit: Int) async throws -> ItemPage
+  func count() async throws -> Int
+  func search(vector: [Float], k: Int, filter: SearchFilter) async throws -> [SearchResult]
+  /// Ids of items with this content hash (`glimpse index` skips files already stored).
+  func ids(withContentHash hash: String) async throws -> [String]
+}
+
+/// Checks shared by every store: dimension, finite values, non-zero length; returns the
+/// vector normalized so that dot products are cosines.
+func validatedVector(_ vector: [Float], dimension: Int) throws -> [Float] {
+  guard vector.count == dimension else {
+    throw CatalogError.dimensionMismatch(expected: dimension, got: vector.count)
+  }
+  guard vector.allSatisfy(\.isFinite) else { throw CatalogError.invalidVector("NaN or infinite value") }
+  let norm = vector.reduce(0) { $0 + $1 * $1 }.squareRoot()
+  guard norm > 0 else { throw CatalogError.invalidVector("all zeros") }
+  return vector.map { $0 / norm }
+}

@@ -1,0 +1,196 @@
+import Foundation
+import GRDB
+
+/// The embedded catalog: one SQLite file in WAL mode (the source of truth) and an in-memory
+/// exact index derived from it on open.
+///
+/// Every write is one transaction; WAL with `synchronous = NORMAL` keeps committed writes
+/// across a killed process, so an item reported as stored is stored.
+public final class SQLiteCatalog: CatalogStore, @unchecked Sendable {
+  public let model: String
+  public let dimension: Int
+  public let path: String
+  private let database: DatabasePool
+  private let index: VectorIndex
+
+  /// Opens (or creates) the catalog at `path` for embeddings of `model`, `dimension` wide.
+  /// A catalog made for another model or dimension is refused.
+  public init(path: String, model: String, dimension: Int) throws {
+    self.path = path
+    self.model = model
+    self.dimension = dimension
+    let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    var configuration = Configuration()
+    configuration.prepareDatabase { db in
+      try db.execute(sql: "PRAGMA synchronous = NORMAL")
+    }
+    do {
+      database = try DatabasePool(path: path, configuration: configuration)
+      try Self.migrator.migrate(database)
+      try Self.checkModel(database, model: model, dimension: dimension)
+    } catch let error as CatalogError {
+      throw error
+    } catch {
+      throw CatalogError.storage("cannot open \(path): \(error)")
+    }
+    index = VectorIndex(dimension: dimension)
+    try loadIndex()
+  }
+
+  static var migrator: DatabaseMigrator {
+    var migrator = DatabaseMigrator()
+    migrator.registerMigration("v1") { db in
+      try db.execute(
+        sql: """
+          CREATE TABLE catalog_info (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+          CREATE TABLE items (
+            id TEXT PRIMARY KEY,
+            embedding BLOB NOT NULL,
+            metadata TEXT NOT NULL,
+            tags TEXT NOT NULL,
+            source_path TEXT,
+            content_hash TEXT,
+            created_at DOUBLE NOT NULL,
+            updated_at DOUBLE NOT NULL
+          );
+          CREATE INDEX items_content_hash ON items(content_hash);
+          """)
+    }
+    return migrator
+  }
+
+  private static func checkModel(_ database: DatabasePool, model: String, dimension: Int) throws {
+    try database.write { db in
+      let stored = try String.fetchOne(db, sql: "SELECT value FROM catalog_info WHERE key = 'model'")
+      let storedDimension = try String.fetchOne(
+        db, sql: "SELECT value FROM catalog_info WHERE key = 'dimension'")
+      if let stored, stored != model { throw CatalogError.modelMismatch(catalog: stored, requested: model) }
+      if let storedDimension, Int(storedDimension) != dimension {
+        throw CatalogError.dimensionMismatch(expected: Int(storedDimension) ?? 0, got: dimension)
+      }
+      if stored == nil {
+        try db.execute(
+          sql: "INSERT INTO catalog_info(key, value) VALUES ('model', ?), ('dimension', ?)",
+          arguments: [model, String(dimension)])
+      }
+    }
+  }
+
+  /// Reads every stored vector into the exact index.
+  private func loadIndex() throws {
+    let items = try database.read { db in
+      try Row.fetchAll(db, sql: "SELECT * FROM items").map(Self.item)
+    }
+    index.upsert(items)
+  }
+
+  public func upsert(_ items: [CatalogItem]) async throws {
+    let prepared = try items.map { item -> CatalogItem in
+      var copy = item
+      copy.embedding = try validatedVector(item.embedding, dimension: dimension)
+      guard !item.id.isEmpty else { throw CatalogError.invalidRequest("item id must not be empty") }
+      return copy
+    }
+    try await database.write { db in
+      for item in prepared { try Self.write(item, db) }
+    }
+    index.upsert(prepared)
+  }
+
+  private static func write(_ item: CatalogItem, _ db: Database) throws {
+    try db.execute(
+      sql: """
+        INSERT INTO items (id, embedding, metadata, tags, source_path, content_hash, created_at, updated_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT(id) DO UPDATE SET embedding = excluded.embedding, metadata = excluded.metadata,
+          tags = excluded.tags, source_path = excluded.source_path,
+          content_hash = excluded.content_hash, updated_at = excluded.updated_at
+        """,
+      arguments: [
+        item.id, vectorBlob(item.embedding), try jsonText(item.metadata), try jsonText(item.tags),
+        item.sourcePath, item.contentHash, item.createdAt.timeIntervalSince1970,
+        item.updatedAt.timeIntervalSince1970,
+      ])
+  }
+
+  public func get(id: String) async throws -> CatalogItem? {
+    try await database.read { db in
+      try Row.fetchOne(db, sql: "SELECT * FROM items WHERE id = ?", arguments: [id]).map(Self.item)
+    }
+  }
+
+  @discardableResult
+  public func delete(id: String) async throws -> Bool {
+    let deleted = try await database.write { db in
+      try db.execute(sql: "DELETE FROM items WHERE id = ?", arguments: [id])
+      return db.changesCount > 0
+    }
+    index.remove(id: id)
+    return deleted
+  }
+
+  /// Items in id order; the cursor is the last id of the previous page.
+  public func list(cursor: String?, limit: Int) async throws -> ItemPage {
+    guard limit > 0 else { throw CatalogError.invalidRequest("limit must be positive") }
+    let items = try await database.read { db in
+      try Row.fetchAll(
+        db, sql: "SELECT * FROM items WHERE id > ? ORDER BY id LIMIT ?", arguments: [cursor ?? "", limit + 1]
+      ).map(Self.item)
+    }
+    let page = Array(items.prefix(limit))
+    return ItemPage(items: page, nextCursor: items.count > limit ? page.last?.id : nil)
+  }
+
+  public func count() async throws -> Int {
+    try await database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM items") ?? 0 }
+  }
+
+  public func search(vector: [Float], k: Int, filter: SearchFilter) async throws -> [SearchResult] {
+    guard k > 0 else { throw CatalogError.invalidRequest("k must be at least 1") }
+    let query = try validatedVector(vector, dimension: dimension)
+    return try index.search(query, k: k, filter: filter).map {
+      SearchResult(id: $0.id, score: $0.score, metadata: $0.metadata)
+    }
+  }
+
+  public func ids(withContentHash hash: String) async throws -> [String] {
+    try await database.read { db in
+      try String.fetchAll(db, sql: "SELECT id FROM items WHERE content_hash = ?", arguments: [hash])
+    }
+  }
+
+  /// `PRAGMA integrity_check`'s answer ("ok" when the file is sound).
+  public func integrityCheck() throws -> String {
+    try database.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") ?? "" }
+  }
+
+  // MARK: Row encoding
+
+  private static func item(_ row: Row) throws -> CatalogItem {
+    let metadataText: String = row["metadata"]
+    let tagsText: String = row["tags"]
+    return CatalogItem(
+      id: row["id"], embedding: vector(fromBlob: row["embedding"]),
+      metadata: try JSONValue.object(fromJSON: Data(metadataText.utf8)),
+      tags: try JSONDecoder().decode([String].self, from: Data(tagsText.utf8)),
+      sourcePath: row["source_path"], contentHash: row["content_hash"],
+      createdAt: Date(timeIntervalSince1970: row["created_at"]),
+      updatedAt: Date(timeIntervalSince1970: row["updated_at"]))
+  }
+}
+
+/// Vectors are stored as little-endian float32 BLOBs.
+func vectorBlob(_ vector: [Float]) -> Data {
+  vector.withUnsafeBytes { Data($0) }
+}
+
+func vector(fromBlob data: Data) -> [Float] {
+  data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+}
+
+func jsonText<T: Encodable>(_ value: T) throws -> String {
+  let encoder = JSONEncoder()
+  encoder.outputFormatting = [.sortedKeys]
+  return String(decoding: try encoder.encode(value), as: UTF8.self)
+}

@@ -1,0 +1,50 @@
+import Foundation
+import Testing
+
+@testable import Catalog
+
+@Suite struct SQLiteCatalogTests {
+  static func temporaryPath() -> String {
+    FileManager.default.temporaryDirectory.appendingPathComponent("catalog-\(UUID()).sqlite").path
+  }
+
+  @Test func passesTheStoreSuite() async throws {
+    try await StoreSuite.runAll(SQLiteCatalog(path: Self.temporaryPath(), model: "test", dimension: 8))
+  }
+
+  @Test func reopeningRebuildsTheIndexFromTheFile() async throws {
+    let path = Self.temporaryPath()
+    do {
+      let store = try SQLiteCatalog(path: path, model: "test", dimension: 8)
+      try await store.upsert((0..<20).map { StoreSuite.item("item-\($0)", seed: $0) })
+    }
+    let reopened = try SQLiteCatalog(path: path, model: "test", dimension: 8)
+    #expect(try await reopened.count() == 20)
+    let results = try await reopened.search(vector: StoreSuite.vector(7), k: 1, filter: SearchFilter())
+    #expect(results.first?.id == "item-7")
+    #expect(try reopened.integrityCheck() == "ok")
+  }
+
+  @Test func anotherModelOrDimensionIsRefused() throws {
+    let path = Self.temporaryPath()
+    _ = try SQLiteCatalog(path: path, model: "ViT-B-32", dimension: 8)
+    #expect(throws: CatalogError.modelMismatch(catalog: "ViT-B-32", requested: "ViT-L-14")) {
+      try SQLiteCatalog(path: path, model: "ViT-L-14", dimension: 8)
+    }
+    #expect(throws: CatalogError.self) { try SQLiteCatalog(path: path, model: "ViT-B-32", dimension: 16) }
+  }
+
+  @Test func exactSearchAgreesWithBruteForce() async throws {
+    let store = try SQLiteCatalog(path: Self.temporaryPath(), model: "test", dimension: 8)
+    let items = (0..<10_000).map { StoreSuite.item("v\($0)", seed: $0) }
+    try await store.upsert(items)
+    let query = StoreSuite.vector(123_456)
+    let normalizedQuery = try validatedVector(query, dimension: 8)
+    let expected = try items.map { item -> (String, Float) in
+      let vector = try validatedVector(item.embedding, dimension: 8)
+      return (item.id, zip(vector, normalizedQuery).map(*).reduce(0, +))
+    }.sorted { $0.1 > $1.1 }.prefix(10).map(\.0)
+    let results = try await store.search(vector: query, k: 10, filter: SearchFilter())
+    #expect(results.map(\.id) == Array(expected))
+  }
+}

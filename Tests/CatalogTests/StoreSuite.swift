@@ -1,0 +1,108 @@
+import Foundation
+import Testing
+
+@testable import Catalog
+
+/// The behaviour every `CatalogStore` must have; each store's tests run it on a fresh store.
+enum StoreSuite {
+  static func vector(_ seed: Int, dimension: Int = 8) -> [Float] {
+    var state = UInt64(seed) &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+    return (0..<dimension).map { _ in
+      state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+      return Float(Int64(bitPattern: state >> 11) % 2000) / 1000 - 1
+    }
+  }
+
+  static func item(_ id: String, seed: Int, tags: [String] = [], metadata: [String: JSONValue] = [:])
+    -> CatalogItem
+  {
+    CatalogItem(id: id, embedding: vector(seed), metadata: metadata, tags: tags)
+  }
+
+  static func runAll(_ store: CatalogStore) async throws {
+    try await upsertGetCountDelete(store)
+    try await searchFindsTheItemItself(store)
+    try await filtersOnTagsAndMetadata(store)
+    try await listPagesWithACursor(store)
+    try await badInputIsRefused(store)
+  }
+
+  static func upsertGetCountDelete(_ store: CatalogStore) async throws {
+    try await store.upsert([item("a", seed: 1, metadata: ["color": .string("red")])])
+    try await store.upsert([item("b", seed: 2), item("c", seed: 3)])
+    #expect(try await store.count() == 3)
+    let a = try #require(try await store.get(id: "a"))
+    #expect(a.metadata["color"] == .string("red"))
+    #expect(abs(a.embedding.reduce(0) { $0 + $1 * $1 } - 1) < 1e-5, "stored normalized")
+    try await store.upsert([item("a", seed: 4, metadata: ["color": .string("blue")])])
+    #expect(try await store.count() == 3, "upsert replaces")
+    #expect(try await store.get(id: "a")?.metadata["color"] == .string("blue"))
+    #expect(try await store.delete(id: "c"))
+    #expect(try await store.delete(id: "c") == false)
+    #expect(try await store.get(id: "c") == nil)
+    #expect(try await store.count() == 2)
+  }
+
+  static func searchFindsTheItemItself(_ store: CatalogStore) async throws {
+    try await store.upsert((10..<60).map { item("item-\($0)", seed: $0) })
+    let results = try await store.search(vector: vector(33), k: 5, filter: SearchFilter())
+    #expect(results.first?.id == "item-33")
+    #expect(abs((results.first?.score ?? 0) - 1) < 1e-4)
+    #expect(results.count == 5)
+    #expect(zip(results, results.dropFirst()).allSatisfy { $0.score >= $1.score })
+    try await store.delete(id: "item-33")
+    let after = try await store.search(vector: vector(33), k: 5, filter: SearchFilter())
+    #expect(after.first?.id != "item-33", "deletes are visible to the next search")
+  }
+
+  static func filtersOnTagsAndMetadata(_ store: CatalogStore) async throws {
+    try await store.upsert([
+      item("shoe-red", seed: 100, tags: ["shoe"], metadata: ["color": .string("red"), "size": .number(42)]),
+      item(
+        "shoe-blue", seed: 101, tags: ["shoe", "sale"],
+        metadata: ["color": .string("blue"), "size": .number(40)]),
+      item("hat-red", seed: 102, tags: ["hat"], metadata: ["color": .string("red")]),
+    ])
+    let red = try await store.search(
+      vector: vector(100), k: 10, filter: SearchFilter(metadata: ["color": [.string("red")]]))
+    #expect(Set(red.map(\.id)) == ["shoe-red", "hat-red"])
+    let sale = try await store.search(
+      vector: vector(100), k: 10, filter: SearchFilter(tags: ["shoe", "sale"]))
+    #expect(sale.map(\.id) == ["shoe-blue"])
+    let sizes = try await store.search(
+      vector: vector(100), k: 10, filter: SearchFilter(metadata: ["size": [.number(40), .number(42)]]))
+    #expect(Set(sizes.map(\.id)) == ["shoe-red", "shoe-blue"])
+    await #expect(throws: CatalogError.self) {
+      try await store.search(vector: vector(1), k: 3, filter: SearchFilter(metadata: ["nope": [.null]]))
+    }
+  }
+
+  static func listPagesWithACursor(_ store: CatalogStore) async throws {
+    let total = try await store.count()
+    var seen: [String] = []
+    var cursor: String?
+    repeat {
+      let page = try await store.list(cursor: cursor, limit: 7)
+      seen += page.items.map(\.id)
+      cursor = page.nextCursor
+    } while cursor != nil
+    #expect(seen.count == total)
+    #expect(seen == seen.sorted())
+    #expect(Set(seen).count == total)
+  }
+
+  static func badInputIsRefused(_ store: CatalogStore) async throws {
+    await #expect(throws: CatalogError.dimensionMismatch(expected: 8, got: 3)) {
+      try await store.upsert([CatalogItem(id: "x", embedding: [1, 2, 3])])
+    }
+    await #expect(throws: CatalogError.self) {
+      try await store.upsert([CatalogItem(id: "x", embedding: [Float](repeating: .nan, count: 8))])
+    }
+    await #expect(throws: CatalogError.self) {
+      try await store.search(vector: vector(1), k: 0, filter: SearchFilter())
+    }
+    #expect(try await store.get(id: "x") == nil, "a refused write stores nothing")
+    #expect(throws: CatalogError.self) { try JSONValue.object(fromJSON: Data("[1, 2]".utf8)) }
+    #expect(throws: CatalogError.self) { try JSONValue.object(fromJSON: Data("{broken".utf8)) }
+  }
+}
