@@ -42,7 +42,7 @@ let package = Package(
     .executableTarget(
       name: "glimpse",
       dependencies: [
-        "CLIP", "Imaging", "ONNXRuntime", "Runtime",
+        "Catalog", "CLIP", "Imaging", "ONNXRuntime", "Runtime",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ]

@@ -99,14 +99,16 @@ public final class SQLiteCatalog: CatalogStore, @unchecked Sendable {
   }
 
   private static func write(_ item: CatalogItem, _ db: Database) throws {
-    try db.execute(
+    // A cached statement is compiled once per connection, not once per row.
+    let statement = try db.cachedStatement(
       sql: """
         INSERT INTO items (id, embedding, metadata, tags, source_path, content_hash, created_at, updated_at)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT(id) DO UPDATE SET embedding = excluded.embedding, metadata = excluded.metadata,
           tags = excluded.tags, source_path = excluded.source_path,
           content_hash = excluded.content_hash, updated_at = excluded.updated_at
-        """,
+        """)
+    try statement.execute(
       arguments: [
         item.id, vectorBlob(item.embedding), try jsonText(item.metadata), try jsonText(item.tags),
         item.sourcePath, item.contentHash, item.createdAt.timeIntervalSince1970,
@@ -189,7 +191,9 @@ func vector(fromBlob data: Data) -> [Float] {
   data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
 }
 
-func jsonText<T: Encodable>(_ value: T) throws -> String {
+func jsonText<T: Encodable & Collection>(_ value: T) throws -> String {
+  // Most items carry no metadata or tags: skip the encoder for them.
+  if value.isEmpty { return T.self == [String].self ? "[]" : "{}" }
   let encoder = JSONEncoder()
   encoder.outputFormatting = [.sortedKeys]
   return String(decoding: try encoder.encode(value), as: UTF8.self)

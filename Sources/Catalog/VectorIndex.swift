@@ -117,17 +117,28 @@ final class VectorIndex: @unchecked Sendable {
 /// Dot product with 16-wide SIMD accumulation.
 @inline(__always)
 func dotProduct(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count: Int) -> Float {
-  var sum = SIMD16<Float>()
+  // Two independent accumulators keep both FMA pipes busy.
+  var sum0 = SIMD16<Float>()
+  var sum1 = SIMD16<Float>()
   var index = 0
   let rawA = UnsafeRawPointer(a)
   let rawB = UnsafeRawPointer(b)
+  while index + 32 <= count {
+    sum0 +=
+      rawA.loadUnaligned(fromByteOffset: index * 4, as: SIMD16<Float>.self)
+      * rawB.loadUnaligned(fromByteOffset: index * 4, as: SIMD16<Float>.self)
+    sum1 +=
+      rawA.loadUnaligned(fromByteOffset: index * 4 + 64, as: SIMD16<Float>.self)
+      * rawB.loadUnaligned(fromByteOffset: index * 4 + 64, as: SIMD16<Float>.self)
+    index += 32
+  }
   while index + 16 <= count {
-    let left = rawA.loadUnaligned(fromByteOffset: index * 4, as: SIMD16<Float>.self)
-    let right = rawB.loadUnaligned(fromByteOffset: index * 4, as: SIMD16<Float>.self)
-    sum += left * right
+    sum0 +=
+      rawA.loadUnaligned(fromByteOffset: index * 4, as: SIMD16<Float>.self)
+      * rawB.loadUnaligned(fromByteOffset: index * 4, as: SIMD16<Float>.self)
     index += 16
   }
-  var total = sum.sum()
+  var total = (sum0 + sum1).sum()
   while index < count {
     total += a[index] * b[index]
     index += 1
