@@ -52,6 +52,8 @@ let package = Package(
     .testTarget(
       name: "CLIPTests", dependencies: ["CLIP", "Imaging", "ONNXRuntime", "Runtime"], exclude: ["Fixtures"]),
     .testTarget(name: "CatalogTests", dependencies: ["Catalog"]),
+    // Runs the built `glimpse` binary: indexing, search, items, durability under SIGKILL.
+    .testTarget(name: "GlimpseCLITests", dependencies: ["Catalog"], exclude: ["Fixtures"]),
     .testTarget(name: "ImagingTests", dependencies: ["Imaging", "ONNXRuntime"], exclude: ["Fixtures"]),
   ]
 )

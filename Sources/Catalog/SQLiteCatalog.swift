@@ -38,6 +38,37 @@ public final class SQLiteCatalog: CatalogStore, @unchecked Sendable {
     try loadIndex()
   }
 
+  /// Opens an existing catalog with the model and dimension it records (for commands that
+  /// read or delete items without running a model).
+  public static func openExisting(path: String) throws -> SQLiteCatalog {
+    guard FileManager.default.fileExists(atPath: path) else {
+      throw CatalogError.storage("no catalog at \(path): create one with `glimpse index DIR --store \(path)`")
+    }
+    let info: [String: String]
+    do {
+      let queue = try DatabaseQueue(path: path, configuration: readOnlyConfiguration)
+      info = try queue.read { db in
+        guard try db.tableExists("catalog_info") else { return [:] }
+        return try Dictionary(
+          uniqueKeysWithValues: Row.fetchAll(db, sql: "SELECT key, value FROM catalog_info").map {
+            (row: Row) -> (String, String) in (row["key"], row["value"])
+          })
+      }
+    } catch {
+      throw CatalogError.storage("cannot open \(path): \(error)")
+    }
+    guard let model = info["model"], let dimension = info["dimension"].flatMap(Int.init) else {
+      throw CatalogError.storage("\(path) is not a Glimpse catalog (no model recorded)")
+    }
+    return try SQLiteCatalog(path: path, model: model, dimension: dimension)
+  }
+
+  private static var readOnlyConfiguration: Configuration {
+    var configuration = Configuration()
+    configuration.readonly = true
+    return configuration
+  }
+
   static var migrator: DatabaseMigrator {
     var migrator = DatabaseMigrator()
     migrator.registerMigration("v1") { db in

@@ -26,7 +26,7 @@ struct Bench: AsyncParsableCommand {
   var json = false
 
   func run() async throws {
-    let logger = Logger(label: "glimpse.bench")
+    let logger = model.logger("glimpse.bench")
     let start = ContinuousClock.now
     let (clip, choice) = try model.load(logger: logger)
     var report = BenchReport(

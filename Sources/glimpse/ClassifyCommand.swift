@@ -28,7 +28,7 @@ struct Classify: AsyncParsableCommand {
     guard let data = FileManager.default.contents(atPath: image) else {
       throw CLIError("cannot read image \(image)")
     }
-    let (clip, _) = try model.load(logger: Logger(label: "glimpse.classify"))
+    let (clip, _) = try model.load(logger: model.logger("glimpse.classify"))
     let decoded: RGBImage
     do { decoded = try ImageDecoder().decode(data) } catch { throw CLIError("\(image): \(error)") }
     let result = try clip.classify(decoded, labels: names).sorted { $0.probability > $1.probability }

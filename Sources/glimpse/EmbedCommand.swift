@@ -35,7 +35,7 @@ struct Embed: AsyncParsableCommand {
   }
 
   func run() async throws {
-    let logger = Logger(label: "glimpse.embed")
+    let logger = model.logger("glimpse.embed")
     let (clip, _) = try model.load(logger: logger)
     var results: [EmbeddingRecord] = []
     if !images.isEmpty {

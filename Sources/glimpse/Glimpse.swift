@@ -7,7 +7,10 @@ struct Glimpse: AsyncParsableCommand {
     commandName: "glimpse",
     abstract: "Visual search and object detection server: CLIP embeddings, catalog search, YOLO.",
     version: GlimpseVersion.current,
-    subcommands: [Info.self, Embed.self, Classify.self, Bench.self, BenchSearch.self, Models.self]
+    subcommands: [
+      Info.self, Embed.self, Classify.self, Index.self, Search.self, Items.self, Bench.self, BenchSearch.self,
+      Models.self,
+    ]
   )
 }
 

@@ -42,6 +42,12 @@ struct CLIPModelOptions: ParsableArguments {
     }
   }
 
+  /// A logger that honours `--log-level` (logging is set up before the first logger exists).
+  func logger(_ label: String) -> Logger {
+    runtime.bootstrapLogging()
+    return Logger(label: label)
+  }
+
   /// Loads the model on the chosen device, logging the device and the load time.
   func load(logger: Logger) throws -> (CLIPModel, DeviceChoice) {
     runtime.bootstrapLogging()

@@ -4,6 +4,7 @@ import Foundation
 func printJSON<T: Encodable>(_ value: T) throws {
   let encoder = JSONEncoder()
   encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+  encoder.dateEncodingStrategy = .iso8601
   let data = try encoder.encode(value)
   FileHandle.standardOutput.write(data)
   FileHandle.standardOutput.write(Data("\n".utf8))
@@ -18,6 +19,7 @@ func printError(_ message: String) {
 func printJSONLine<T: Encodable>(_ value: T) throws {
   let encoder = JSONEncoder()
   encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+  encoder.dateEncodingStrategy = .iso8601
   FileHandle.standardOutput.write(try encoder.encode(value))
   FileHandle.standardOutput.write(Data("\n".utf8))
 }

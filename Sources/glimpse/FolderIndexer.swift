@@ -1,0 +1,156 @@
+import CLIP
+import Catalog
+import Foundation
+import Imaging
+
+/// Indexes image files into the catalog in batches: while one batch runs through CLIP, the
+/// next is read, hashed and decoded on the other cores. Each batch is one store transaction.
+struct FolderIndexer: Sendable {
+  let clip: CLIPModel
+  let store: any CatalogStore
+  let tags: [String]
+  let metadata: [String: [String: JSONValue]]
+  let batchSize: Int
+
+  /// One file after reading, hashing and (if it needs embedding) decoding.
+  struct PreparedFile: Sendable {
+    enum State: Sendable {
+      case unchanged(CatalogItem)
+      case reuse([Float])
+      case decoded(RGBImage)
+      case failed(String)
+    }
+    let file: ImageFile
+    let contentHash: String
+    let state: State
+  }
+
+  func run(_ files: [ImageFile], report: (IndexOutcome) -> Void) async throws {
+    let batches = stride(from: 0, to: files.count, by: batchSize).map {
+      Array(files[$0..<min($0 + batchSize, files.count)])
+    }
+    guard !batches.isEmpty else { return }
+    var next = Task { try await prepare(batches[0]) }
+    for index in batches.indices {
+      let current = try await next.value
+      if index + 1 < batches.count {
+        let following = batches[index + 1]
+        next = Task { try await prepare(following) }
+      }
+      try await embedAndStore(current, report: report)
+    }
+  }
+
+  // MARK: Preparing a batch
+
+  private func prepare(_ batch: [ImageFile]) async throws -> [PreparedFile] {
+    let contents = readAndHash(batch)
+    var needsDecoding: [Int] = []
+    var states: [PreparedFile.State?] = Array(repeating: nil, count: batch.count)
+    for (index, file) in batch.enumerated() {
+      guard let (_, hash) = contents[index] else {
+        states[index] = .failed("cannot read the file")
+        continue
+      }
+      if let existing = try await store.get(id: file.relativePath), existing.contentHash == hash {
+        states[index] = .unchanged(existing)
+      } else if let twin = try await store.ids(withContentHash: hash).first,
+        let twinItem = try await store.get(id: twin)
+      {
+        states[index] = .reuse(twinItem.embedding)
+      } else {
+        needsDecoding.append(index)
+      }
+    }
+    let decoded = decode(needsDecoding.map { contents[$0]!.data })
+    for (position, index) in needsDecoding.enumerated() { states[index] = decoded[position] }
+    return batch.indices.map {
+      PreparedFile(file: batch[$0], contentHash: contents[$0]?.hash ?? "", state: states[$0]!)
+    }
+  }
+
+  private func readAndHash(_ batch: [ImageFile]) -> [(data: Data, hash: String)?] {
+    let results = LockedArray<(data: Data, hash: String)?>(repeating: nil, count: batch.count)
+    DispatchQueue.concurrentPerform(iterations: batch.count) { index in
+      guard let data = FileManager.default.contents(atPath: batch[index].url.path) else { return }
+      results[index] = (data, ContentHash.sha256Hex(data))
+    }
+    return results.values
+  }
+
+  private func decode(_ files: [Data]) -> [PreparedFile.State] {
+    var options = ImageDecoder.Options()
+    options.minimumShortSide = clip.fastDecodeShortSide
+    let decoder = ImageDecoder(options: options)
+    let results = LockedArray<PreparedFile.State>(repeating: .failed(""), count: files.count)
+    DispatchQueue.concurrentPerform(iterations: files.count) { index in
+      do {
+        results[index] = .decoded(try decoder.decode(files[index]))
+      } catch {
+        results[index] = .failed("\(error)")
+      }
+    }
+    return results.values
+  }
+
+  // MARK: Embedding and storing a batch
+
+  private func embedAndStore(_ batch: [PreparedFile], report: (IndexOutcome) -> Void) async throws {
+    var items: [CatalogItem] = []
+    var outcomes: [IndexOutcome] = []
+    let toEmbed = batch.compactMap { prepared -> (ImageFile, String, RGBImage)? in
+      if case .decoded(let image) = prepared.state { return (prepared.file, prepared.contentHash, image) }
+      return nil
+    }
+    let embeddings = try embed(toEmbed.map(\.2))
+    for (entry, embedding) in zip(toEmbed, embeddings) {
+      items.append(item(entry.0, hash: entry.1, embedding: embedding))
+      outcomes.append(.stored(id: entry.0.relativePath, reusedEmbedding: false))
+    }
+    for prepared in batch {
+      switch prepared.state {
+      case .decoded: break
+      case .reuse(let embedding):
+        items.append(item(prepared.file, hash: prepared.contentHash, embedding: embedding))
+        outcomes.append(.stored(id: prepared.file.relativePath, reusedEmbedding: true))
+      case .unchanged(let existing):
+        let wanted = item(prepared.file, hash: prepared.contentHash, embedding: existing.embedding)
+        let changed = wanted.metadata != existing.metadata || wanted.tags != existing.tags
+        if changed { items.append(wanted) }
+        outcomes.append(.unchanged(id: existing.id, metadataUpdated: changed))
+      case .failed(let reason):
+        outcomes.append(.failed(path: prepared.file.relativePath, reason: reason))
+      }
+    }
+    if !items.isEmpty { try await store.upsert(items) }
+    outcomes.forEach(report)
+  }
+
+  private func embed(_ images: [RGBImage]) throws -> [[Float]] {
+    guard !images.isEmpty else { return [] }
+    return try clip.embedImages(images)
+  }
+
+  private func item(_ file: ImageFile, hash: String, embedding: [Float]) -> CatalogItem {
+    CatalogItem(
+      id: file.relativePath, embedding: embedding, metadata: metadata[file.relativePath] ?? [:], tags: tags,
+      sourcePath: file.url.path, contentHash: hash)
+  }
+}
+
+/// A fixed-size array that concurrent workers fill, one slot each.
+final class LockedArray<Element>: @unchecked Sendable {
+  private var storage: [Element]
+  private let lock = NSLock()
+
+  init(repeating value: Element, count: Int) {
+    storage = Array(repeating: value, count: count)
+  }
+
+  subscript(index: Int) -> Element {
+    get { lock.withLock { storage[index] } }
+    set { lock.withLock { storage[index] = newValue } }
+  }
+
+  var values: [Element] { lock.withLock { storage } }
+}

@@ -1,0 +1,110 @@
+import ArgumentParser
+import Catalog
+import Foundation
+import Imaging
+import Logging
+
+/// `glimpse search`: the catalog items most similar to an image or a sentence.
+struct Search: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Search the catalog with an image (--image) or a sentence (--text).")
+
+  @Option(help: "A query image file.")
+  var image: String?
+
+  @Option(help: "A query sentence.")
+  var text: String?
+
+  @Option(name: .short, help: "Number of results (1…1000).")
+  var k = 10
+
+  @Option(
+    name: .customLong("filter"),
+    help:
+      "Metadata filter FIELD=VALUE[,VALUE…] (any of the values; JSON values like 42 or true typed). Repeatable."
+  )
+  var filters: [String] = []
+
+  @Option(name: .customLong("tag"), help: "Only items carrying this tag. Repeatable.")
+  var tags: [String] = []
+
+  @Flag(help: "Print the results as JSON.")
+  var json = false
+
+  @OptionGroup var model: CLIPModelOptions
+  @OptionGroup var storeOptions: StoreOptions
+
+  func validate() throws {
+    guard (image == nil) != (text == nil) else {
+      throw ValidationError("give exactly one of --image or --text")
+    }
+    guard (1...1000).contains(k) else { throw ValidationError("-k must be between 1 and 1000") }
+    _ = try SearchFilterParser.parse(filters: filters, tags: tags)
+  }
+
+  func run() async throws {
+    let logger = model.logger("glimpse.search")
+    let filter = try SearchFilterParser.parse(filters: filters, tags: tags)
+    let (clip, _) = try model.load(logger: logger)
+    let store = try storeOptions.open(model: clip.bundle.name, dimension: clip.dimension)
+    let query: [Float]
+    if let text {
+      query = try clip.embedTexts([text])[0]
+    } else {
+      query = try clip.embedImages([decodeQueryImage(image!, fastDecodeShortSide: clip.fastDecodeShortSide)])[
+        0]
+    }
+    let start = ContinuousClock.now
+    let results: [SearchResult]
+    do {
+      results = try await store.search(vector: query, k: k, filter: filter)
+    } catch let error as CatalogError {
+      throw CLIError("\(error)")
+    }
+    let took = start.duration(to: .now)
+    if json {
+      try printJSON(results)
+      return
+    }
+    for (rank, result) in results.enumerated() {
+      let metadata = result.metadata.isEmpty ? "" : "  \(JSONValue.object(result.metadata))"
+      print(String(format: "%2d. %.4f  ", rank + 1, result.score) + result.id + metadata)
+    }
+    printError("\(results.count) results in \(took)")
+  }
+}
+
+func decodeQueryImage(_ path: String, fastDecodeShortSide: Int) throws -> RGBImage {
+  guard let data = FileManager.default.contents(atPath: path) else {
+    throw CLIError("cannot read image \(path)")
+  }
+  var options = ImageDecoder.Options()
+  options.minimumShortSide = fastDecodeShortSide
+  do {
+    return try ImageDecoder(options: options).decode(data)
+  } catch {
+    throw CLIError("\(path): \(error)")
+  }
+}
+
+/// Turns `--filter color=red,blue` and `--tag shoe` into a `SearchFilter`.
+enum SearchFilterParser {
+  static func parse(filters: [String], tags: [String]) throws -> SearchFilter {
+    var metadata: [String: [JSONValue]] = [:]
+    for filter in filters {
+      guard let equals = filter.firstIndex(of: "="), equals != filter.startIndex else {
+        throw ValidationError("--filter '\(filter)' is not FIELD=VALUE[,VALUE…]")
+      }
+      let field = String(filter[..<equals])
+      let values = filter[filter.index(after: equals)...].split(
+        separator: ",", omittingEmptySubsequences: false)
+      metadata[field, default: []] += values.map { typedValue(String($0)) }
+    }
+    return SearchFilter(tags: tags, metadata: metadata)
+  }
+
+  /// `42`, `true`, `null`, `"quoted"` read as JSON; anything else is a string.
+  static func typedValue(_ text: String) -> JSONValue {
+    (try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))) ?? .string(text)
+  }
+}

@@ -1,0 +1,75 @@
+import Foundation
+
+/// Runs the built `glimpse` binary (made by `swift build --build-tests`) as a user would.
+struct CLIRunner {
+  static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .deletingLastPathComponent().deletingLastPathComponent()
+  static let binary =
+    ProcessInfo.processInfo.environment["GLIMPSE_BINARY"]
+    ?? packageRoot.appendingPathComponent(".build/debug/glimpse").path
+  static let indexFolder = packageRoot.appendingPathComponent(
+    "Tests/GlimpseCLITests/Fixtures/generated/index-folder")
+  static let tinyModel = packageRoot.appendingPathComponent("models/test/clip-tiny").path
+
+  struct Result {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+    var lines: [String] { stdout.split(separator: "\n").map(String.init) }
+  }
+
+  /// A started process whose output is collected; `kill()` ends it with SIGKILL.
+  final class Running: @unchecked Sendable {
+    let process = Process()
+    private let stdoutPipe = Pipe()
+    private let stderrPipe = Pipe()
+
+    init(_ arguments: [String], prefix: [String] = []) throws {
+      let command = prefix + [CLIRunner.binary] + arguments
+      process.executableURL = URL(fileURLWithPath: command[0])
+      process.arguments = Array(command.dropFirst())
+      process.currentDirectoryURL = CLIRunner.packageRoot
+      var environment = ProcessInfo.processInfo.environment
+      environment["GLIMPSE_CLIP_MODEL"] = CLIRunner.tinyModel
+      environment["GLIMPSE_LOG_LEVEL"] = "error"
+      process.environment = environment
+      process.standardOutput = stdoutPipe
+      process.standardError = stderrPipe
+      try process.run()
+    }
+
+    func kill() {
+      Foundation.kill(process.processIdentifier, SIGKILL)
+    }
+
+    func wait() -> Result {
+      // Read before waiting: a full pipe would otherwise block the child forever.
+      let out = stdoutPipe.fileHandleForReading.readDataToEndOfFile()
+      let err = stderrPipe.fileHandleForReading.readDataToEndOfFile()
+      process.waitUntilExit()
+      return Result(
+        status: process.terminationStatus, stdout: String(decoding: out, as: UTF8.self),
+        stderr: String(decoding: err, as: UTF8.self))
+    }
+  }
+
+  static func run(_ arguments: [String], prefix: [String] = []) throws -> Result {
+    try Running(arguments, prefix: prefix).wait()
+  }
+
+  static func temporaryFolder() throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("glimpse-cli-\(UUID())")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+  }
+
+  /// Every image file under the index folder (what a complete run must store).
+  static func imageFiles(in folder: URL) -> [String] {
+    let enumerator = FileManager.default.enumerator(atPath: folder.path)
+    var files: [String] = []
+    while let path = enumerator?.nextObject() as? String {
+      if ["jpg", "png"].contains((path as NSString).pathExtension) { files.append(path) }
+    }
+    return files.sorted()
+  }
+}

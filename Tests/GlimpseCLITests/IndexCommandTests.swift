@@ -1,0 +1,99 @@
+import Catalog
+import Foundation
+import Testing
+
+/// `glimpse index`, `search` and `items` end to end, good and bad input.
+@Suite(.serialized) struct IndexCommandTests {
+  let folder: URL
+  let store: String
+
+  init() throws {
+    folder = try CLIRunner.temporaryFolder()
+    store = folder.appendingPathComponent("catalog.sqlite").path
+  }
+
+  @Test func indexesSearchesAndResumes() throws {
+    let metadata = CLIRunner.indexFolder.appendingPathComponent("metadata.csv").path
+    let first = try CLIRunner.run([
+      "index", CLIRunner.indexFolder.path, "--store", store, "--tags", "demo", "--metadata-from", metadata,
+    ])
+    #expect(first.status == 2, "one corrupt file: partial success")
+    #expect(first.lines.filter { $0.hasPrefix("stored ") }.count == 120)
+    #expect(first.stdout.contains("failed hats/truncated.jpg: invalid JPEG"))
+    #expect(first.stderr.contains("indexed 120"))
+    #expect(!first.stdout.contains("README.txt"), "non-image files are ignored")
+
+    let second = try CLIRunner.run(["index", CLIRunner.indexFolder.path, "--store", store, "--tags", "demo"])
+    #expect(second.lines.filter { $0.hasPrefix("skipped ") }.count == 120)
+    #expect(second.lines.filter { $0.hasPrefix("stored ") }.isEmpty)
+    #expect(
+      second.stdout.contains("skipped item000.jpg (unchanged image, metadata updated)"),
+      "the sidecar is gone, so the metadata changes without re-embedding")
+
+    let count = try CLIRunner.run(["items", "count", "--store", store])
+    #expect(count.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "120")
+    let search = try CLIRunner.run([
+      "search", "--image", CLIRunner.indexFolder.appendingPathComponent("shoes/item001.png").path, "-k", "3",
+      "--store", store, "--tag", "demo", "--json",
+    ])
+    let results = try JSONDecoder().decode([SearchResult].self, from: Data(search.stdout.utf8))
+    #expect(results.first?.id == "shoes/item001.png")
+    #expect(results.count == 3)
+
+    let deleted = try CLIRunner.run(["items", "delete", "shoes/item001.png", "--store", store])
+    #expect(deleted.status == 0)
+    let missing = try CLIRunner.run(["items", "get", "shoes/item001.png", "--store", store])
+    #expect(missing.status == 1)
+    #expect(missing.stderr.contains("no item with id 'shoes/item001.png'"))
+  }
+
+  @Test func sidecarEntriesMustBeObjects() throws {
+    let sidecar = folder.appendingPathComponent("meta.json")
+    try Data(#"{"item000.jpg": [1, 2]}"#.utf8).write(to: sidecar)
+    let result = try CLIRunner.run([
+      "index", CLIRunner.indexFolder.path, "--store", store, "--metadata-from", sidecar.path,
+    ])
+    #expect(result.status == 1)
+    #expect(result.stderr.contains("metadata for each path must be a JSON object"))
+    #expect(!FileManager.default.fileExists(atPath: store), "refused before touching the catalog")
+  }
+
+  @Test func missingFolderOrFileIsAClearError() throws {
+    let missing = try CLIRunner.run(["index", "/nonexistent/photos", "--store", store])
+    #expect(missing.status == 1)
+    #expect(missing.stderr.contains("/nonexistent/photos: no such file or directory"))
+    let file = try CLIRunner.run(["index", CLIRunner.indexFolder.appendingPathComponent("item000.jpg").path])
+    #expect(file.stderr.contains("is not a directory"))
+  }
+
+  @Test func unreadableSubfolderIsReportedAndTheRestIndexed() throws {
+    let photos = folder.appendingPathComponent("photos")
+    let locked = photos.appendingPathComponent("locked")
+    try FileManager.default.createDirectory(at: locked, withIntermediateDirectories: true)
+    for name in ["item000.jpg", "item004.jpg"] {
+      try FileManager.default.copyItem(
+        at: CLIRunner.indexFolder.appendingPathComponent(name), to: photos.appendingPathComponent(name))
+    }
+    try FileManager.default.copyItem(
+      at: CLIRunner.indexFolder.appendingPathComponent("item008.jpg"),
+      to: locked.appendingPathComponent("item008.jpg"))
+    try FileManager.default.setAttributes([.posixPermissions: 0o777], ofItemAtPath: folder.path)
+    try FileManager.default.setAttributes([.posixPermissions: 0o000], ofItemAtPath: locked.path)
+    // Root reads every folder whatever its mode: run as `nobody` then.
+    let prefix =
+      getuid() == 0 ? ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] : []
+    let result = try CLIRunner.run(["index", photos.path, "--store", store], prefix: prefix)
+    #expect(result.status == 2, "\(result.stderr)")
+    #expect(result.stdout.contains("failed locked: cannot list the folder"))
+    #expect(result.lines.filter { $0.hasPrefix("stored ") }.count == 2)
+  }
+
+  @Test func unknownFilterFieldIsAClearError() throws {
+    _ = try CLIRunner.run(["index", CLIRunner.indexFolder.path, "--store", store])
+    let result = try CLIRunner.run([
+      "search", "--text", "a red shoe", "--store", store, "--filter", "colour=red",
+    ])
+    #expect(result.status == 1)
+    #expect(result.stderr.contains("unknown filter field 'colour'"))
+  }
+}
