@@ -32,8 +32,23 @@ let package = Package(
       name: "CLIP",
       dependencies: ["CZlib", "Imaging", "ONNXRuntime", "Runtime"]
     ),
-    // The catalog: store interface, embedded SQLite store, exact vector index.
-    .target(name: "Catalog", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+    // FAISS's HNSW index (Debian libfaiss-dev, a static library) behind a C interface.
+    .target(
+      name: "CFaissBridge",
+      // FAISS's headers include <omp.h>, which Debian ships with GCC only; searched after
+      // clang's own headers so that nothing else is taken from GCC.
+      cxxSettings: [.unsafeFlags(["-idirafter", "/usr/lib/gcc/x86_64-linux-gnu/12/include"])],
+      linkerSettings: [
+        .linkedLibrary("faiss"), .linkedLibrary("openblas"), .linkedLibrary("gomp"), .linkedLibrary("stdc++"),
+      ]
+    ),
+    // Half-float dot products (AVX2/F16C with a portable fallback) for the exact scan.
+    .target(name: "CVectorKernels"),
+    // The catalog: store interface, embedded SQLite store, exact and HNSW vector indexes.
+    .target(
+      name: "Catalog",
+      dependencies: ["CFaissBridge", "CVectorKernels", .product(name: "GRDB", package: "GRDB.swift")]
+    ),
     // Device selection and hardware probe (CPU, CUDA through NVML).
     .target(
       name: "Runtime",

@@ -1,21 +1,25 @@
 import Foundation
 import GRDB
 
-/// The embedded catalog: one SQLite file in WAL mode (the source of truth) and an in-memory
-/// exact index derived from it on open.
+/// The embedded catalog: one SQLite file in WAL mode (the source of truth) and in-memory
+/// indexes derived from it on open (exact, plus HNSW for large catalogs, resumed from a
+/// snapshot beside the file and caught up from the rows written since).
 ///
 /// Every write is one transaction; WAL with `synchronous = NORMAL` keeps committed writes
-/// across a killed process, so an item reported as stored is stored.
+/// across a killed process, so an item reported as stored is stored. Each write transaction
+/// takes the next value of a write sequence, stored with its rows: an HNSW snapshot records
+/// the sequence it reflects, and rows written later are caught up on open.
 public final class SQLiteCatalog: CatalogStore, @unchecked Sendable {
   public let model: String
   public let dimension: Int
   public let path: String
   private let database: DatabasePool
-  private let index: VectorIndex
+  private let index: CatalogIndex
+  private var snapshotPath: String { path + ".hnsw" }
 
   /// Opens (or creates) the catalog at `path` for embeddings of `model`, `dimension` wide.
   /// A catalog made for another model or dimension is refused.
-  public init(path: String, model: String, dimension: Int) throws {
+  public init(path: String, model: String, dimension: Int, options: IndexOptions = IndexOptions()) throws {
     self.path = path
     self.model = model
     self.dimension = dimension
@@ -34,8 +38,9 @@ public final class SQLiteCatalog: CatalogStore, @unchecked Sendable {
     } catch {
       throw CatalogError.storage("cannot open \(path): \(error)")
     }
-    index = VectorIndex(dimension: dimension)
+    index = CatalogIndex(dimension: dimension, options: options)
     try loadIndex()
+    index.requestSnapshot = { [weak self] in try? self?.saveIndexSnapshot() }
   }
 
   /// Opens an existing catalog with the model and dimension it records (for commands that
@@ -88,6 +93,13 @@ public final class SQLiteCatalog: CatalogStore, @unchecked Sendable {
           CREATE INDEX items_content_hash ON items(content_hash);
           """)
     }
+    migrator.registerMigration("v2-write-sequence") { db in
+      try db.execute(
+        sql: """
+          ALTER TABLE items ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+          INSERT INTO catalog_info(key, value) VALUES ('seq', '0');
+          """)
+    }
     return migrator
   }
 
@@ -108,12 +120,86 @@ public final class SQLiteCatalog: CatalogStore, @unchecked Sendable {
     }
   }
 
-  /// Reads every stored vector into the exact index.
+  /// Reads every stored vector into the indexes (in batches, so that the rows and the index
+  /// are not both held whole), then resumes the HNSW graph from its snapshot if it is usable.
   private func loadIndex() throws {
-    let items = try database.read { db in
-      try Row.fetchAll(db, sql: "SELECT * FROM items").map(Self.item)
+    var sequences: [String: Int64] = [:]
+    try database.read { db in
+      let rows = try Row.fetchCursor(db, sql: "SELECT * FROM items")
+      var batch: [CatalogItem] = []
+      while let row = try rows.next() {
+        let item = try Self.item(row)
+        sequences[item.id] = row["seq"]
+        batch.append(item)
+        if batch.count == 10_000 {
+          index.exact.upsert(batch)
+          batch.removeAll(keepingCapacity: true)
+        }
+      }
+      index.exact.upsert(batch)
     }
-    index.upsert(items)
+    guard index.exact.count >= index.options.hnswThreshold else { return }
+    index.startApproximate(
+      restoring: restoredSnapshot { id, snapshotSequence in
+        sequences[id].map { $0 <= snapshotSequence } ?? false
+      })
+  }
+
+  /// The HNSW graph from the last snapshot, keeping only labels whose item has not been
+  /// written since (`isCurrent(id, snapshotSequence)`); nil when there is none or it is unreadable.
+  private func restoredSnapshot(isCurrent: (String, Int64) -> Bool) -> ApproximateIndex? {
+    guard index.options.snapshots, FileManager.default.fileExists(atPath: snapshotPath) else { return nil }
+    do {
+      let graph = try HNSWGraph(contentsOf: snapshotPath)
+      let (labels, sequence) = try HNSWSnapshot.readLabels(from: snapshotPath + ".labels")
+      guard graph.dimension == dimension, labels.count == graph.count else { return nil }
+      return ApproximateIndex(graph: graph, labels: labels, parameters: index.options.hnsw) {
+        isCurrent($0, Int64(sequence))
+      }
+    } catch {
+      return nil
+    }
+  }
+
+  /// Writes the HNSW graph and its label table beside the SQLite file, so the next open
+  /// resumes instead of rebuilding. Called automatically as the graph grows; call it before a
+  /// planned shutdown too. Does nothing for catalogs below the HNSW threshold.
+  public func saveIndexSnapshot() throws {
+    guard index.options.snapshots, let approximate = index.approximateIndex else { return }
+    // On the writer queue, so that no commit lands between reading the sequence and the labels.
+    let (labels, sequence) = try database.writeWithoutTransaction { db in
+      (approximate.labelTable, try Self.sequence(db))
+    }
+    try approximate.writeSnapshot(to: snapshotPath, labels: labels, sequence: UInt64(sequence))
+  }
+
+  /// Waits until the HNSW graph (if the catalog has one) has taken in every write, e.g.
+  /// before a benchmark; returns false on timeout.
+  public func waitUntilIndexed(timeout: Duration = .seconds(3600)) async -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while let approximate = index.approximateIndex, approximate.tailCount > 0 || approximate.isWorking {
+      if ContinuousClock.now > deadline { return false }
+      try? await Task.sleep(for: .milliseconds(20))
+    }
+    return true
+  }
+
+  /// Items in the HNSW graph (0 when the catalog is below the threshold): for `glimpse info`
+  /// and the tests.
+  public var indexStatus: (items: Int, inGraph: Int, waiting: Int) {
+    let approximate = index.approximateIndex
+    return (index.exact.count, approximate?.liveCount ?? 0, approximate?.tailCount ?? 0)
+  }
+
+  private static func sequence(_ db: Database) throws -> Int64 {
+    try String.fetchOne(db, sql: "SELECT value FROM catalog_info WHERE key = 'seq'").flatMap { Int64($0) }
+      ?? 0
+  }
+
+  /// Takes the next write sequence number (inside the caller's transaction).
+  private static func nextSequence(_ db: Database) throws -> Int64 {
+    try db.execute(sql: "UPDATE catalog_info SET value = CAST(value AS INTEGER) + 1 WHERE key = 'seq'")
+    return try sequence(db)
   }
 
   public func upsert(_ items: [CatalogItem]) async throws {
@@ -123,27 +209,31 @@ public final class SQLiteCatalog: CatalogStore, @unchecked Sendable {
       guard !item.id.isEmpty else { throw CatalogError.invalidRequest("item id must not be empty") }
       return copy
     }
+    let index = self.index
     try await database.write { db in
-      for item in prepared { try Self.write(item, db) }
+      let sequence = try Self.nextSequence(db)
+      for item in prepared { try Self.write(item, sequence: sequence, db) }
+      // On the writer queue after the commit: indexes change in commit order, and only
+      // for writes that are on disk.
+      db.afterNextTransaction { _ in index.applyUpserts(prepared) }
     }
-    index.upsert(prepared)
   }
 
-  private static func write(_ item: CatalogItem, _ db: Database) throws {
+  private static func write(_ item: CatalogItem, sequence: Int64, _ db: Database) throws {
     // A cached statement is compiled once per connection, not once per row.
     let statement = try db.cachedStatement(
       sql: """
-        INSERT INTO items (id, embedding, metadata, tags, source_path, content_hash, created_at, updated_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+        INSERT INTO items (id, embedding, metadata, tags, source_path, content_hash, created_at, updated_at, seq)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT(id) DO UPDATE SET embedding = excluded.embedding, metadata = excluded.metadata,
           tags = excluded.tags, source_path = excluded.source_path,
-          content_hash = excluded.content_hash, updated_at = excluded.updated_at
+          content_hash = excluded.content_hash, updated_at = excluded.updated_at, seq = excluded.seq
         """)
     try statement.execute(
       arguments: [
         item.id, vectorBlob(item.embedding), try jsonText(item.metadata), try jsonText(item.tags),
         item.sourcePath, item.contentHash, item.createdAt.timeIntervalSince1970,
-        item.updatedAt.timeIntervalSince1970,
+        item.updatedAt.timeIntervalSince1970, sequence,
       ])
   }
 
@@ -155,12 +245,13 @@ public final class SQLiteCatalog: CatalogStore, @unchecked Sendable {
 
   @discardableResult
   public func delete(id: String) async throws -> Bool {
-    let deleted = try await database.write { db in
+    let index = self.index
+    return try await database.write { db in
+      _ = try Self.nextSequence(db)
       try db.execute(sql: "DELETE FROM items WHERE id = ?", arguments: [id])
+      db.afterNextTransaction { _ in index.applyRemove(id) }
       return db.changesCount > 0
     }
-    index.remove(id: id)
-    return deleted
   }
 
   /// Items in id order; the cursor is the last id of the previous page.

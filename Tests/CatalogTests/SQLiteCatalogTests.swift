@@ -34,14 +34,17 @@ import Testing
     #expect(throws: CatalogError.self) { try SQLiteCatalog(path: path, model: "ViT-B-32", dimension: 16) }
   }
 
-  @Test func exactSearchAgreesWithBruteForce() async throws {
-    let store = try SQLiteCatalog(path: Self.temporaryPath(), model: "test", dimension: 8)
-    let items = (0..<10_000).map { StoreSuite.item("v\($0)", seed: $0) }
+  /// 8 wide takes the portable half-float kernel, 512 wide the AVX2 one.
+  @Test(arguments: [8, 512]) func exactSearchAgreesWithBruteForce(dimension: Int) async throws {
+    let store = try SQLiteCatalog(path: Self.temporaryPath(), model: "test", dimension: dimension)
+    let items = (0..<10_000).map {
+      CatalogItem(id: "v\($0)", embedding: StoreSuite.vector($0, dimension: dimension))
+    }
     try await store.upsert(items)
-    let query = StoreSuite.vector(123_456)
-    let normalizedQuery = try validatedVector(query, dimension: 8)
+    let query = StoreSuite.vector(123_456, dimension: dimension)
+    let normalizedQuery = try validatedVector(query, dimension: dimension)
     let expected = try items.map { item -> (String, Float) in
-      let vector = try validatedVector(item.embedding, dimension: 8)
+      let vector = try validatedVector(item.embedding, dimension: dimension)
       return (item.id, zip(vector, normalizedQuery).map(*).reduce(0, +))
     }.sorted { $0.1 > $1.1 }.prefix(10).map(\.0)
     let results = try await store.search(vector: query, k: 10, filter: SearchFilter())
