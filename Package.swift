@@ -12,6 +12,7 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+    .package(url: "https://github.com/vapor/postgres-nio", from: "1.21.0"),
   ],
   targets: [
     // Swift binding to the ONNX Runtime C API, loaded at run time with dlopen.
@@ -49,6 +50,11 @@ let package = Package(
       name: "Catalog",
       dependencies: ["CFaissBridge", "CVectorKernels", .product(name: "GRDB", package: "GRDB.swift")]
     ),
+    // The catalog in PostgreSQL with pgvector, for catalogs shared by several servers.
+    .target(
+      name: "PostgresCatalog",
+      dependencies: ["Catalog", .product(name: "PostgresNIO", package: "postgres-nio")]
+    ),
     // Device selection and hardware probe (CPU, CUDA through NVML).
     .target(
       name: "Runtime",
@@ -57,7 +63,7 @@ let package = Package(
     .executableTarget(
       name: "glimpse",
       dependencies: [
-        "Catalog", "CLIP", "Imaging", "ONNXRuntime", "Runtime",
+        "Catalog", "CLIP", "Imaging", "ONNXRuntime", "PostgresCatalog", "Runtime",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ]
@@ -66,7 +72,10 @@ let package = Package(
     .testTarget(name: "RuntimeTests", dependencies: ["Runtime"]),
     .testTarget(
       name: "CLIPTests", dependencies: ["CLIP", "Imaging", "ONNXRuntime", "Runtime"], exclude: ["Fixtures"]),
-    .testTarget(name: "CatalogTests", dependencies: ["Catalog"]),
+    .testTarget(
+      name: "CatalogTests",
+      dependencies: ["Catalog", "PostgresCatalog", .product(name: "PostgresNIO", package: "postgres-nio")]
+    ),
     // Runs the built `glimpse` binary: indexing, search, items, durability under SIGKILL.
     .testTarget(name: "GlimpseCLITests", dependencies: ["Catalog"], exclude: ["Fixtures"]),
     .testTarget(name: "ImagingTests", dependencies: ["Imaging", "ONNXRuntime"], exclude: ["Fixtures"]),

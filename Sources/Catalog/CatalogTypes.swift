@@ -51,12 +51,23 @@ public struct SearchResult: Sendable, Equatable, Codable {
   /// Cosine similarity (vectors are stored normalized).
   public var score: Float
   public var metadata: [String: JSONValue]
+
+  public init(id: String, score: Float, metadata: [String: JSONValue]) {
+    self.id = id
+    self.score = score
+    self.metadata = metadata
+  }
 }
 
 /// A page of `list`, with the cursor of the next page (nil at the end).
 public struct ItemPage: Sendable {
   public var items: [CatalogItem]
   public var nextCursor: String?
+
+  public init(items: [CatalogItem], nextCursor: String?) {
+    self.items = items
+    self.nextCursor = nextCursor
+  }
 }
 
 public enum CatalogError: Error, Equatable, CustomStringConvertible {
@@ -103,7 +114,7 @@ public protocol CatalogStore: Sendable {
 
 /// Checks shared by every store: dimension, finite values, non-zero length; returns the
 /// vector normalized so that dot products are cosines.
-func validatedVector(_ vector: [Float], dimension: Int) throws -> [Float] {
+public func validatedVector(_ vector: [Float], dimension: Int) throws -> [Float] {
   guard vector.count == dimension else {
     throw CatalogError.dimensionMismatch(expected: dimension, got: vector.count)
   }

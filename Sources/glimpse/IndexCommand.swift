@@ -41,12 +41,13 @@ struct Index: AsyncParsableCommand {
     let scan = try ImageFileScanner.scan(folder)
     let metadata = try metadataFrom.map(MetadataSidecar.load) ?? [:]
     let (clip, _) = try model.load(logger: logger)
-    let store = try storeOptions.open(model: clip.bundle.name, dimension: clip.dimension)
+    let store = try await storeOptions.open(model: clip.bundle.name, dimension: clip.dimension)
     let progress = IndexProgress(total: scan.files.count, json: json)
     for folder in scan.unreadable { progress.record(.failed(path: folder.path, reason: folder.reason)) }
     let indexer = FolderIndexer(
       clip: clip, store: store, tags: parsedTags, metadata: metadata, batchSize: batchSize)
     try await indexer.run(scan.files) { progress.record($0) }
+    await closeStore(store)
     progress.finish()
     if !progress.failures.isEmpty { throw ExitCode(2) }
   }

@@ -15,8 +15,10 @@ struct Items: AsyncParsableCommand {
     @OptionGroup var storeOptions: StoreOptions
 
     func run() async throws {
-      let store = try storeOptions.openExisting()
-      guard let item = try await store.get(id: id) else { throw CLIError("no item with id '\(id)'") }
+      let store = try await storeOptions.openExisting()
+      let item = try await store.get(id: id)
+      await closeStore(store)
+      guard let item else { throw CLIError("no item with id '\(id)'") }
       try printJSON(ItemRecord(item, withEmbedding: withEmbedding))
     }
   }
@@ -27,11 +29,12 @@ struct Items: AsyncParsableCommand {
     @OptionGroup var storeOptions: StoreOptions
 
     func run() async throws {
-      let store = try storeOptions.openExisting()
+      let store = try await storeOptions.openExisting()
       var missing: [String] = []
       for id in ids {
         if try await store.delete(id: id) { print("deleted \(id)") } else { missing.append(id) }
       }
+      await closeStore(store)
       if !missing.isEmpty { throw CLIError("no item with id: \(missing.joined(separator: ", "))") }
     }
   }
@@ -48,7 +51,9 @@ struct Items: AsyncParsableCommand {
     }
 
     func run() async throws {
-      let page = try await storeOptions.openExisting().list(cursor: cursor, limit: limit)
+      let store = try await storeOptions.openExisting()
+      let page = try await store.list(cursor: cursor, limit: limit)
+      await closeStore(store)
       if json {
         try printJSON(PageRecord(items: page.items.map { ItemRecord($0) }, nextCursor: page.nextCursor))
         return
@@ -63,7 +68,10 @@ struct Items: AsyncParsableCommand {
     @OptionGroup var storeOptions: StoreOptions
 
     func run() async throws {
-      print(try await storeOptions.openExisting().count())
+      let store = try await storeOptions.openExisting()
+      let count = try await store.count()
+      await closeStore(store)
+      print(count)
     }
   }
 }

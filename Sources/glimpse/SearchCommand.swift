@@ -46,7 +46,7 @@ struct Search: AsyncParsableCommand {
     let logger = model.logger("glimpse.search")
     let filter = try SearchFilterParser.parse(filters: filters, tags: tags)
     let (clip, _) = try model.load(logger: logger)
-    let store = try storeOptions.open(model: clip.bundle.name, dimension: clip.dimension)
+    let store = try await storeOptions.open(model: clip.bundle.name, dimension: clip.dimension)
     let query: [Float]
     if let text {
       query = try clip.embedTexts([text])[0]
@@ -58,7 +58,9 @@ struct Search: AsyncParsableCommand {
     let results: [SearchResult]
     do {
       results = try await store.search(vector: query, k: k, filter: filter)
+      await closeStore(store)
     } catch let error as CatalogError {
+      await closeStore(store)
       throw CLIError("\(error)")
     }
     let took = start.duration(to: .now)
