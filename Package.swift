@@ -39,6 +39,11 @@ let package = Package(
       name: "Runtime",
       dependencies: ["ONNXRuntime", .product(name: "Logging", package: "swift-log")]
     ),
+    // YOLO detection: Ultralytics exports, letterbox, NMS, distance estimates.
+    .target(
+      name: "Detection",
+      dependencies: ["Imaging", "ONNXRuntime", "Runtime", .product(name: "Logging", package: "swift-log")]
+    ),
     .executableTarget(
       name: "glimpse",
       dependencies: [
@@ -52,6 +57,8 @@ let package = Package(
     .testTarget(
       name: "CLIPTests", dependencies: ["CLIP", "Imaging", "ONNXRuntime", "Runtime"], exclude: ["Fixtures"]),
     .testTarget(name: "CatalogTests", dependencies: ["Catalog"]),
+    .testTarget(
+      name: "DetectionTests", dependencies: ["Detection", "Imaging", "ONNXRuntime"], exclude: ["Fixtures"]),
     .testTarget(name: "ImagingTests", dependencies: ["Imaging", "ONNXRuntime"], exclude: ["Fixtures"]),
   ]
 )
