@@ -60,6 +60,11 @@ let package = Package(
       name: "Runtime",
       dependencies: ["ONNXRuntime", .product(name: "Logging", package: "swift-log")]
     ),
+    // YOLO detection: Ultralytics exports, letterbox, NMS, distance estimates.
+    .target(
+      name: "Detection",
+      dependencies: ["Imaging", "ONNXRuntime", "Runtime", .product(name: "Logging", package: "swift-log")]
+    ),
     .executableTarget(
       name: "glimpse",
       dependencies: [
@@ -78,6 +83,8 @@ let package = Package(
     ),
     // Runs the built `glimpse` binary: indexing, search, items, durability under SIGKILL.
     .testTarget(name: "GlimpseCLITests", dependencies: ["Catalog"], exclude: ["Fixtures"]),
+    .testTarget(
+      name: "DetectionTests", dependencies: ["Detection", "Imaging", "ONNXRuntime"], exclude: ["Fixtures"]),
     .testTarget(name: "ImagingTests", dependencies: ["Imaging", "ONNXRuntime"], exclude: ["Fixtures"]),
   ]
 )
