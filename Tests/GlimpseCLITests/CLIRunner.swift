@@ -18,11 +18,13 @@ struct CLIRunner {
     var lines: [String] { stdout.split(separator: "\n").map(String.init) }
   }
 
-  /// A started process whose output is collected; `kill()` ends it with SIGKILL.
+  /// A started process whose output is collected as it comes; `kill()` ends it with SIGKILL.
   final class Running: @unchecked Sendable {
     let process = Process()
     private let stdoutPipe = Pipe()
     private let stderrPipe = Pipe()
+    private let lock = NSLock()
+    private var stdoutSoFar = Data()
 
     init(_ arguments: [String], prefix: [String] = []) throws {
       let command = prefix + [CLIRunner.binary] + arguments
@@ -35,7 +37,21 @@ struct CLIRunner {
       process.environment = environment
       process.standardOutput = stdoutPipe
       process.standardError = stderrPipe
+      stdoutPipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
+        let data = handle.availableData
+        guard let self, !data.isEmpty else { return }
+        lock.withLock { stdoutSoFar.append(data) }
+      }
       try process.run()
+    }
+
+    /// Waits (polling) until standard output contains `text` or the process ends.
+    func waitForOutput(containing text: String, timeout: TimeInterval = 60) {
+      let deadline = Date().addingTimeInterval(timeout)
+      while process.isRunning && Date() < deadline {
+        if lock.withLock({ String(decoding: stdoutSoFar, as: UTF8.self).contains(text) }) { return }
+        Thread.sleep(forTimeInterval: 0.005)
+      }
     }
 
     func kill() {
@@ -43,10 +59,12 @@ struct CLIRunner {
     }
 
     func wait() -> Result {
-      // Read before waiting: a full pipe would otherwise block the child forever.
-      let out = stdoutPipe.fileHandleForReading.readDataToEndOfFile()
+      // Standard error is read to the end first: a full pipe would block the child forever.
       let err = stderrPipe.fileHandleForReading.readDataToEndOfFile()
       process.waitUntilExit()
+      stdoutPipe.fileHandleForReading.readabilityHandler = nil
+      let rest = stdoutPipe.fileHandleForReading.readDataToEndOfFile()
+      let out = lock.withLock { stdoutSoFar + rest }
       return Result(
         status: process.terminationStatus, stdout: String(decoding: out, as: UTF8.self),
         stderr: String(decoding: err, as: UTF8.self))

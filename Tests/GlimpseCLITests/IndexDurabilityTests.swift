@@ -17,7 +17,15 @@ import Testing
     var killedWhileStoring = 0
     for round in 0..<24 {
       let running = try CLIRunner.Running(arguments)
-      Thread.sleep(forTimeInterval: fullRun * Double(generator.next() % 1000) / 1000)
+      let fraction = Double(generator.next() % 1000) / 1000
+      if round % 2 == 0 {
+        // Anywhere in a run, start-up included.
+        Thread.sleep(forTimeInterval: fullRun * fraction)
+      } else {
+        // Surely mid-indexing: after the first commit, before the run could end.
+        running.waitForOutput(containing: "stored ")
+        Thread.sleep(forTimeInterval: fullRun * fraction * 0.3)
+      }
       running.kill()
       let result = running.wait()
       let stored = result.lines.filter { $0.hasPrefix("stored ") }.map { String($0.dropFirst(7)) }
