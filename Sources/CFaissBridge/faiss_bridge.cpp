@@ -73,6 +73,9 @@ int glimpse_hnsw_dimension(const glimpse_hnsw *index) { return index->index->d; 
 int glimpse_hnsw_search(
     const glimpse_hnsw *index, const float *query, int64_t k, int ef_search, const uint8_t *allowed,
     size_t allowed_bytes, float *scores, int64_t *labels, char **error) {
+  // One query gains nothing from an OpenMP team, and under load its idle member spins: search
+  // on the calling thread only (the setting is per thread, so builds keep their threads).
+  omp_set_num_threads(1);
   return guarded(error, [&] {
     faiss::SearchParametersHNSW parameters;
     parameters.efSearch = ef_search;
@@ -84,6 +87,8 @@ int glimpse_hnsw_search(
     index->index->search(1, query, k, scores, labels, &parameters);
   });
 }
+
+void glimpse_hnsw_set_ef_search(glimpse_hnsw *index, int ef_search) { index->index->hnsw.efSearch = ef_search; }
 
 void glimpse_faiss_set_threads(int threads) { omp_set_num_threads(threads); }
 

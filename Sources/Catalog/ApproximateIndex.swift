@@ -33,6 +33,7 @@ final class ApproximateIndex: @unchecked Sendable {
     self.dimension = dimension
     self.parameters = parameters
     graph = try HNSWGraph(dimension: dimension, parameters: parameters)
+    graph.setEfSearch(parameters.efSearch)
   }
 
   /// Resumes from a snapshot: `labels[i]` is the id of label i, nil where it was stale.
@@ -43,6 +44,7 @@ final class ApproximateIndex: @unchecked Sendable {
     dimension = graph.dimension
     self.parameters = parameters
     self.graph = graph
+    graph.setEfSearch(parameters.efSearch)
     idOfLabel = labels.map { id in id.flatMap { isCurrent($0) ? $0 : nil } }
     liveLabels = [UInt8](repeating: 0, count: (labels.count + 7) / 8)
     for (label, id) in idOfLabel.enumerated() {
@@ -163,7 +165,7 @@ final class ApproximateIndex: @unchecked Sendable {
   /// The graph's best `k` live items; the tail is searched by the caller.
   func search(_ query: [Float], k: Int) throws -> [(id: String, score: Float)] {
     let allowed = state.withLock { liveLabels }
-    let efSearch = max(parameters.efSearch, 2 * k)
+    let efSearch = max(parameters.efSearch, k)
     let hits = try graphLock.read { try graph.search(query, k: k, efSearch: efSearch, allowed: allowed) }
     return state.withLock {
       hits.compactMap { hit in

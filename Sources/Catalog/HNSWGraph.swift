@@ -34,6 +34,9 @@ final class HNSWGraph: @unchecked Sendable {
 
   var count: Int { Int(glimpse_hnsw_count(handle)) }
 
+  /// The search beam (FAISS uses at least k). Set before searches start: not thread-safe.
+  func setEfSearch(_ efSearch: Int) { glimpse_hnsw_set_ef_search(handle, Int32(efSearch)) }
+
   func add(_ vectors: [Float]) throws {
     var error: UnsafeMutablePointer<CChar>?
     let status = vectors.withUnsafeBufferPointer {
@@ -80,7 +83,7 @@ public struct HNSWParameters: Sendable, Equatable {
   /// Neighbours per node (FAISS's M): more is better recall, more memory, slower builds.
   public var neighbors = 32
   public var efConstruction = 80
-  /// Candidate list during search; raised to at least 2k.
+  /// Candidate list during search (FAISS uses at least k).
   public var efSearch = 96
 
   public init(neighbors: Int = 32, efConstruction: Int = 80, efSearch: Int = 96) {

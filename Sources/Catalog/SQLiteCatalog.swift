@@ -278,6 +278,15 @@ public final class SQLiteCatalog: CatalogStore, @unchecked Sendable {
     }
   }
 
+  /// Always the exact scan, whatever the catalog's size (for recall measurements).
+  public func exactSearch(vector: [Float], k: Int, filter: SearchFilter) async throws -> [SearchResult] {
+    guard k > 0 else { throw CatalogError.invalidRequest("k must be at least 1") }
+    let query = try validatedVector(vector, dimension: dimension)
+    return try index.exact.search(query, k: k, filter: filter).map {
+      SearchResult(id: $0.id, score: $0.score, metadata: $0.metadata)
+    }
+  }
+
   public func ids(withContentHash hash: String) async throws -> [String] {
     try await database.read { db in
       try String.fetchAll(db, sql: "SELECT id FROM items WHERE content_hash = ?", arguments: [hash])

@@ -31,6 +31,11 @@ int glimpse_hnsw_search(
     const glimpse_hnsw *index, const float *query, int64_t k, int ef_search, const uint8_t *allowed,
     size_t allowed_bytes, float *scores, int64_t *labels, char **error);
 
+/// Sets the default search beam. FAISS 1.7.3 ignores the efSearch of per-call search
+/// parameters (only the selector is used), so this is how the beam is set; call it before
+/// concurrent searches start.
+void glimpse_hnsw_set_ef_search(glimpse_hnsw *index, int ef_search);
+
 /// Threads FAISS (OpenMP) may use.
 void glimpse_faiss_set_threads(int threads);
 
