@@ -22,6 +22,18 @@ import Testing
     }
   }
 
+  /// A catalog at `path` holding `vectors` as v0, v1, …, its graph complete.
+  static func indexedStore(_ vectors: [[Float]], path: String = SQLiteCatalogTests.temporaryPath())
+    async throws
+    -> SQLiteCatalog
+  {
+    let store = try SQLiteCatalog(path: path, model: "test", dimension: 64, options: options())
+    try await store.upsert(
+      vectors.enumerated().map { CatalogItem(id: "v\($0.offset)", embedding: $0.element) })
+    #expect(await store.waitUntilIndexed(timeout: .seconds(120)))
+    return store
+  }
+
   @Test func passesTheStoreSuiteWithTheGraph() async throws {
     let store = try SQLiteCatalog(
       path: SQLiteCatalogTests.temporaryPath(), model: "test", dimension: 8,
@@ -33,13 +45,9 @@ import Testing
 
   @Test func recallAgainstExactIsHigh() async throws {
     let path = SQLiteCatalogTests.temporaryPath()
-    let store = try SQLiteCatalog(path: path, model: "test", dimension: 64, options: Self.options())
-    let vectors = Self.clustered(5000)
-    try await store.upsert(
-      vectors.enumerated().map { CatalogItem(id: "v\($0.offset)", embedding: $0.element) })
-    #expect(await store.waitUntilIndexed(timeout: .seconds(120)))
+    let store = try await Self.indexedStore(Self.clustered(5000), path: path)
     #expect(store.indexStatus.inGraph == 5000)
-    let exact = try SQLiteCatalog(path: path, model: "test", dimension: 64)  // below no threshold: exact
+    let exact = try SQLiteCatalog(path: path, model: "test", dimension: 64)  // default threshold: exact
     var found = 0
     for (i, query) in Self.clustered(50, noiseSeed: 7).enumerated() {
       let approximate = try await store.search(vector: query, k: 10, filter: SearchFilter())
@@ -51,12 +59,8 @@ import Testing
   }
 
   @Test func updatesAndDeletesAreVisibleToTheNextSearch() async throws {
-    let store = try SQLiteCatalog(
-      path: SQLiteCatalogTests.temporaryPath(), model: "test", dimension: 64, options: Self.options())
     let vectors = Self.clustered(2000)
-    try await store.upsert(
-      vectors.enumerated().map { CatalogItem(id: "v\($0.offset)", embedding: $0.element) })
-    #expect(await store.waitUntilIndexed(timeout: .seconds(60)))
+    let store = try await Self.indexedStore(vectors)
     #expect(try await store.search(vector: vectors[5], k: 1, filter: SearchFilter()).first?.id == "v5")
     try await store.delete(id: "v5")
     #expect(try await store.search(vector: vectors[5], k: 1, filter: SearchFilter()).first?.id != "v5")
@@ -72,10 +76,7 @@ import Testing
     let path = SQLiteCatalogTests.temporaryPath()
     let vectors = Self.clustered(3000)
     do {
-      let store = try SQLiteCatalog(path: path, model: "test", dimension: 64, options: Self.options())
-      try await store.upsert(
-        vectors.enumerated().map { CatalogItem(id: "v\($0.offset)", embedding: $0.element) })
-      #expect(await store.waitUntilIndexed(timeout: .seconds(120)))
+      let store = try await Self.indexedStore(vectors, path: path)
       try store.saveIndexSnapshot()
       // Written after the snapshot: must be caught up from SQLite on reopen.
       try await store.delete(id: "v10")
@@ -98,10 +99,7 @@ import Testing
     let path = SQLiteCatalogTests.temporaryPath()
     let vectors = Self.clustered(1500)
     do {
-      let store = try SQLiteCatalog(path: path, model: "test", dimension: 64, options: Self.options())
-      try await store.upsert(
-        vectors.enumerated().map { CatalogItem(id: "v\($0.offset)", embedding: $0.element) })
-      #expect(await store.waitUntilIndexed(timeout: .seconds(60)))
+      let store = try await Self.indexedStore(vectors, path: path)
       try store.saveIndexSnapshot()
     }
     try Data("garbage".utf8).write(to: URL(fileURLWithPath: path + ".hnsw.labels"))
