@@ -101,7 +101,8 @@ struct Detect: AsyncParsableCommand {
       }
     }
     if let search { await closeStore(search.searcher.store) }
-    if json { try printJSON(reports) } else { print(reports.map(\.table).joined(separator: "\n")) }
+    // Failures are on standard error already; the text output lists the images that worked.
+    if json { try printJSON(reports) } else { print(reports.compactMap(\.table).joined(separator: "\n")) }
     let failures = reports.filter { $0.error != nil }.count
     if failures > 0 { throw ExitCode(failures == reports.count ? 1 : 2) }
   }
@@ -171,6 +172,7 @@ struct Detect: AsyncParsableCommand {
 
   /// Full-size decode (EXIF orientation applied): boxes are in the upright image's pixels.
   private func decodeImage(_ path: String) throws -> RGBImage {
+    guard FileManager.default.fileExists(atPath: path) else { throw CLIError("no such file") }
     guard let data = FileManager.default.contents(atPath: path) else {
       throw CLIError("cannot read the file")
     }
@@ -191,9 +193,11 @@ struct DetectionReport: Encodable {
   var annotated: String?
   var error: String?
 
-  var table: String {
-    if let error { return "\(image): error: \(error)" }
-    var lines = ["\(image) (\(width ?? 0)×\(height ?? 0)): \(detections.count) objects"]
+  /// The text output for the image; nil when it failed.
+  var table: String? {
+    guard error == nil else { return nil }
+    let count = detections.count == 1 ? "1 object" : "\(detections.count) objects"
+    var lines = ["\(image) (\(width ?? 0)×\(height ?? 0)): \(count)"]
     for object in detections {
       let box = object.box
       let distance = object.distanceMetres.map { String(format: "%.1f m", $0) } ?? "-"
