@@ -43,13 +43,19 @@ struct Detect: AsyncParsableCommand {
   @Option(name: .customLong("focal-px"), help: "Focal length in pixels of the image, instead of --fov-deg.")
   var focalPixels: Double?
 
-  @Option(name: .customLong("search"), help: "Search the catalog with each detected object; K matches each.")
+  @Option(
+    name: .customLong("search"),
+    help: ArgumentHelp("Search the catalog with each detected object; K matches each.", valueName: "K"))
   var searchCount: Int?
 
-  @Option(name: .customLong("search-classes"), help: "With --search: only objects of these classes.")
+  @Option(
+    name: .customLong("search-classes"),
+    help: ArgumentHelp("With --search: only objects of these classes (names or ids).", valueName: "classes"))
   var searchClasses: String?
 
-  @Option(help: "Write the image with boxes, labels and distances drawn to this JPEG file.")
+  @Option(
+    help: ArgumentHelp(
+      "Write the image with boxes, labels and distances drawn to this JPEG file.", valueName: "OUT.jpg"))
   var annotate: String?
 
   @Flag(help: "Print JSON.")
