@@ -65,10 +65,13 @@ let package = Package(
       name: "Detection",
       dependencies: ["Imaging", "ONNXRuntime", "Runtime", .product(name: "Logging", package: "swift-log")]
     ),
+    // Detection with distances, and detect-then-search (crops embedded by CLIP, catalog
+    // matches): the logic the CLI and the server share.
+    .target(name: "Pipeline", dependencies: ["Catalog", "CLIP", "Detection", "Imaging"]),
     .executableTarget(
       name: "glimpse",
       dependencies: [
-        "Catalog", "CLIP", "Imaging", "ONNXRuntime", "PostgresCatalog", "Runtime",
+        "Catalog", "CLIP", "Detection", "Imaging", "ONNXRuntime", "Pipeline", "PostgresCatalog", "Runtime",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ]
@@ -82,7 +85,8 @@ let package = Package(
       dependencies: ["Catalog", "PostgresCatalog", .product(name: "PostgresNIO", package: "postgres-nio")]
     ),
     // Runs the built `glimpse` binary: indexing, search, items, durability under SIGKILL.
-    .testTarget(name: "GlimpseCLITests", dependencies: ["Catalog"], exclude: ["Fixtures"]),
+    .testTarget(
+      name: "GlimpseCLITests", dependencies: ["Catalog", "Imaging", "Pipeline"], exclude: ["Fixtures"]),
     .testTarget(
       name: "DetectionTests", dependencies: ["Detection", "Imaging", "ONNXRuntime"], exclude: ["Fixtures"]),
     .testTarget(name: "ImagingTests", dependencies: ["Imaging", "ONNXRuntime"], exclude: ["Fixtures"]),

@@ -8,8 +8,8 @@ struct Glimpse: AsyncParsableCommand {
     abstract: "Visual search and object detection server: CLIP embeddings, catalog search, YOLO.",
     version: GlimpseVersion.current,
     subcommands: [
-      Info.self, Embed.self, Classify.self, Index.self, Search.self, Items.self, Bench.self, BenchSearch.self,
-      Models.self,
+      Info.self, Embed.self, Classify.self, Index.self, Search.self, Items.self, Detect.self, Bench.self,
+      BenchSearch.self, BenchDetect.self, Models.self,
     ]
   )
 }

@@ -70,18 +70,33 @@ struct Models: AsyncParsableCommand {
   }
 
   struct List: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List model folders under models/.")
+    static let configuration = CommandConfiguration(
+      abstract: "List model folders under models/: CLIP models and YOLO detectors.")
 
     @Option(help: "Folder to look in.")
     var destination = "models"
 
     func run() throws {
-      let root = URL(fileURLWithPath: destination)
-      let names = (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []
-      for name in names.sorted() {
+      for (name, kind) in Self.modelFolders(in: URL(fileURLWithPath: destination), depth: 2) {
+        print("\(name)\t\(kind)")
+      }
+    }
+
+    /// CLIP folders (`config.json`) and YOLO detector folders (`model.onnx`), looking one level
+    /// into folders that are neither (so `models/test/yolo-tiny` is listed as `test/yolo-tiny`).
+    static func modelFolders(in root: URL, depth: Int, prefix: String = "") -> [(String, String)] {
+      let manager = FileManager.default
+      let names = (try? manager.contentsOfDirectory(atPath: root.path)) ?? []
+      return names.sorted().flatMap { name -> [(String, String)] in
         let folder = root.appendingPathComponent(name)
-        let isCLIP = FileManager.default.fileExists(atPath: folder.appendingPathComponent("config.json").path)
-        if isCLIP { print("\(name)\tCLIP") }
+        if manager.fileExists(atPath: folder.appendingPathComponent("config.json").path) {
+          return [(prefix + name, "CLIP")]
+        }
+        if manager.fileExists(atPath: folder.appendingPathComponent("model.onnx").path) {
+          return [(prefix + name, "detector")]
+        }
+        guard depth > 1 else { return [] }
+        return modelFolders(in: folder, depth: depth - 1, prefix: prefix + name + "/")
       }
     }
   }

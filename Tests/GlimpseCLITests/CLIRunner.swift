@@ -10,6 +10,9 @@ struct CLIRunner {
   static let indexFolder = packageRoot.appendingPathComponent(
     "Tests/GlimpseCLITests/Fixtures/generated/index-folder")
   static let tinyModel = packageRoot.appendingPathComponent("models/test/clip-tiny").path
+  static let tinyDetector = packageRoot.appendingPathComponent("models/test/yolo-tiny").path
+  /// Synthetic photos committed with the detection tests (scripts/make-yolo-test-models).
+  static let detectionImages = packageRoot.appendingPathComponent("Tests/DetectionTests/Fixtures/images")
 
   struct Result {
     var status: Int32
@@ -33,6 +36,7 @@ struct CLIRunner {
       process.currentDirectoryURL = CLIRunner.packageRoot
       var environment = ProcessInfo.processInfo.environment
       environment["GLIMPSE_CLIP_MODEL"] = CLIRunner.tinyModel
+      environment["GLIMPSE_DETECTOR_MODEL"] = CLIRunner.tinyDetector
       environment["GLIMPSE_LOG_LEVEL"] = "error"
       process.environment = environment
       process.standardOutput = stdoutPipe

@@ -1,0 +1,55 @@
+import CLIP
+import Catalog
+import Imaging
+
+/// Detect-then-search: crops each detected object from the original image (with a margin),
+/// embeds the crops with CLIP in one batch, and attaches the catalog's nearest items.
+public struct CropSearch: Sendable {
+  public let clip: CLIPModel
+  public let store: any CatalogStore
+  /// Margin around each box, as a fraction of its width and height: a little context helps
+  /// CLIP recognise the object.
+  public var margin: Float
+  /// Most crops embedded in one run, bounding memory on images with hundreds of detections.
+  public var maxBatch: Int
+
+  public init(clip: CLIPModel, store: any CatalogStore, margin: Float = 0.1, maxBatch: Int = 32) {
+    self.clip = clip
+    self.store = store
+    self.margin = margin
+    self.maxBatch = max(1, maxBatch)
+  }
+
+  /// `objects` with `matches` set (top `k`) for those whose class is in `classes` (all when
+  /// nil); the others are returned unchanged.
+  public func attachMatches(
+    to objects: [DetectedObject], in image: RGBImage, k: Int, classes: Set<Int>? = nil,
+    filter: SearchFilter = SearchFilter()
+  ) async throws -> [DetectedObject] {
+    let selected = objects.indices.filter { classes?.contains(objects[$0].classID) ?? true }
+    let crops = selected.map { crop(objects[$0], from: image) }
+    let embeddings = try embed(crops)
+    var result = objects
+    for (index, embedding) in zip(selected, embeddings) {
+      result[index].matches = try await store.search(vector: embedding, k: k, filter: filter)
+    }
+    return result
+  }
+
+  /// The object's pixels from the original image, grown by `margin`.
+  public func crop(_ object: DetectedObject, from image: RGBImage) -> RGBImage {
+    image.cropped(x1: object.box.x1, y1: object.box.y1, x2: object.box.x2, y2: object.box.y2, margin: margin)
+  }
+
+  /// Embeddings in batches of `maxBatch`, in order.
+  private func embed(_ crops: [RGBImage]) throws -> [[Float]] {
+    var embeddings: [[Float]] = []
+    var start = 0
+    while start < crops.count {
+      let batch = Array(crops[start..<min(start + maxBatch, crops.count)])
+      embeddings += try clip.embedImages(batch)
+      start += batch.count
+    }
+    return embeddings
+  }
+}

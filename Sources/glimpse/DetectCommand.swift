@@ -1,0 +1,224 @@
+import ArgumentParser
+import Catalog
+import Detection
+import Foundation
+import Imaging
+import Logging
+import Pipeline
+
+/// `glimpse detect`: YOLO detections with distance estimates, optionally drawn onto a JPEG
+/// (`--annotate`) and looked up in the catalog (`--search K`).
+struct Detect: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Detect objects in images (YOLO), with distances; optionally draw them or search the catalog.",
+    discussion: """
+      The detector is --detector-model (env GLIMPSE_DETECTOR_MODEL; default models/yolov8n, else the \
+      demo models/test/yolo-tiny). --model is the CLIP model used by --search. With several images, \
+      --annotate OUT.jpg writes OUT-1.jpg, OUT-2.jpg, … in the order of the images.
+      """)
+
+  @Argument(help: "Image files (JPEG, PNG, WebP).")
+  var images: [String] = []
+
+  @Option(name: .customLong("conf"), help: "Confidence threshold, 0…1.")
+  var confidence: Float = 0.25
+
+  @Option(help: "IoU threshold of non-maximum suppression, 0…1.")
+  var iou: Double = 0.7
+
+  @Flag(help: "Suppress overlapping boxes across classes, not only within a class.")
+  var agnostic = false
+
+  @Option(help: "Only these classes: names or ids, comma-separated (e.g. person,car or 0,2).")
+  var classes: String?
+
+  @Option(name: .customLong("max-det"), help: "Most detections per image.")
+  var maxDetections = 300
+
+  @Option(
+    name: .customLong("fov-deg"),
+    help: "Vertical field of view of the camera in degrees, for distances (default 60).")
+  var fieldOfView: Double?
+
+  @Option(name: .customLong("focal-px"), help: "Focal length in pixels of the image, instead of --fov-deg.")
+  var focalPixels: Double?
+
+  @Option(
+    name: .customLong("search"),
+    help: ArgumentHelp("Search the catalog with each detected object; K matches each.", valueName: "K"))
+  var searchCount: Int?
+
+  @Option(
+    name: .customLong("search-classes"),
+    help: ArgumentHelp("With --search: only objects of these classes (names or ids).", valueName: "classes"))
+  var searchClasses: String?
+
+  @Option(
+    help: ArgumentHelp(
+      "Write the image with boxes, labels and distances drawn to this JPEG file.", valueName: "OUT.jpg"))
+  var annotate: String?
+
+  @Flag(help: "Print JSON.")
+  var json = false
+
+  @OptionGroup var detectorOptions: DetectorOptions
+  @OptionGroup var clipModel: CLIPModelOptions
+  @OptionGroup var storeOptions: StoreOptions
+
+  func validate() throws {
+    guard !images.isEmpty else { throw ValidationError("give at least one image file") }
+    guard (0...1).contains(confidence) else { throw ValidationError("--conf must lie in 0…1") }
+    guard (0...1).contains(iou) else { throw ValidationError("--iou must lie in 0…1") }
+    guard maxDetections > 0 else { throw ValidationError("--max-det must be positive") }
+    guard fieldOfView == nil || focalPixels == nil else {
+      throw ValidationError("give --fov-deg or --focal-px, not both")
+    }
+    if let fieldOfView, !(fieldOfView > 0 && fieldOfView < 180) {
+      throw ValidationError("--fov-deg must lie between 0 and 180 degrees")
+    }
+    if let focalPixels, !(focalPixels > 0 && focalPixels.isFinite) {
+      throw ValidationError("--focal-px must be positive")
+    }
+    if let searchCount, !(1...1000).contains(searchCount) {
+      throw ValidationError("--search must be between 1 and 1000")
+    }
+    guard searchCount != nil || searchClasses == nil else {
+      throw ValidationError("--search-classes needs --search K")
+    }
+    guard searchCount != nil || clipModel.modelFolder == nil else {
+      throw ValidationError(
+        "--model names the CLIP model used by --search; the detector's folder is --detector-model")
+    }
+  }
+
+  func run() async throws {
+    let logger = clipModel.logger("glimpse.detect")
+    let detector = try detectorOptions.load(runtime: clipModel.runtime, logger: logger)
+    let pipeline = ObjectDetectionPipeline(detector: detector, distance: DistanceEstimator(focal: focal))
+    let options = try detectionOptions(pipeline)
+    let search = try await cropSearch(pipeline, logger: logger)
+    var reports: [DetectionReport] = []
+    for (index, path) in images.enumerated() {
+      do {
+        reports.append(try await detect(path, annotated: annotatedPath(index), pipeline, options, search))
+      } catch {
+        printError("\(path): \(error)")
+        reports.append(DetectionReport(image: path, error: "\(error)"))
+      }
+    }
+    if let search { await closeStore(search.searcher.store) }
+    // Failures are on standard error already; the text output lists the images that worked.
+    if json { try printJSON(reports) } else { print(reports.compactMap(\.table).joined(separator: "\n")) }
+    let failures = reports.filter { $0.error != nil }.count
+    if failures > 0 { throw ExitCode(failures == reports.count ? 1 : 2) }
+  }
+
+  private var focal: DistanceEstimator.Focal {
+    if let focalPixels { return .pixels(focalPixels) }
+    return .verticalFieldOfView(fieldOfView ?? DistanceEstimator.defaultVerticalFieldOfView)
+  }
+
+  private func detectionOptions(_ pipeline: ObjectDetectionPipeline) throws -> DetectionOptions {
+    DetectionOptions(
+      confidenceThreshold: confidence, iouThreshold: iou, classAgnostic: agnostic,
+      maxDetections: maxDetections, classes: try classes.map { try classSet($0, pipeline) })
+  }
+
+  private func classSet(_ list: String, _ pipeline: ObjectDetectionPipeline) throws -> Set<Int> {
+    do {
+      return try pipeline.classIndices(list.split(separator: ",").map(String.init))
+    } catch {
+      throw CLIError("\(error)")
+    }
+  }
+
+  /// CLIP and the catalog, loaded only for `--search`.
+  private func cropSearch(_ pipeline: ObjectDetectionPipeline, logger: Logger) async throws -> (
+    searcher: CropSearch, k: Int, classes: Set<Int>?
+  )? {
+    guard let searchCount else { return nil }
+    let classes = try searchClasses.map { try classSet($0, pipeline) }
+    let (clip, _) = try clipModel.load(logger: logger)
+    let store = try await storeOptions.open(model: clip.bundle.name, dimension: clip.dimension)
+    return (CropSearch(clip: clip, store: store), searchCount, classes)
+  }
+
+  /// With several images, OUT.jpg becomes OUT-1.jpg, OUT-2.jpg, … (1-based, image order).
+  private func annotatedPath(_ index: Int) -> String? {
+    guard let annotate else { return nil }
+    guard images.count > 1 else { return annotate }
+    let url = URL(fileURLWithPath: annotate)
+    let stem = url.deletingPathExtension().lastPathComponent
+    let suffix = url.pathExtension.isEmpty ? "" : ".\(url.pathExtension)"
+    return url.deletingLastPathComponent().appendingPathComponent("\(stem)-\(index + 1)\(suffix)").path
+  }
+
+  private func detect(
+    _ path: String, annotated: String?, _ pipeline: ObjectDetectionPipeline, _ options: DetectionOptions,
+    _ search: (searcher: CropSearch, k: Int, classes: Set<Int>?)?
+  ) async throws -> DetectionReport {
+    let image = try decodeImage(path)
+    var objects = try pipeline.detect(image, options: options)
+    if let search {
+      objects = try await search.searcher.attachMatches(
+        to: objects, in: image, k: search.k, classes: search.classes)
+    }
+    if let annotated {
+      let drawn = Annotator().annotate(
+        image, detections: objects.map(\.detection), distances: objects.map(\.distanceMetres))
+      do {
+        try JPEGEncoder.write(drawn, to: URL(fileURLWithPath: annotated), quality: 90)
+      } catch {
+        throw CLIError("cannot write \(annotated): \(error)")
+      }
+    }
+    return DetectionReport(
+      image: path, width: image.width, height: image.height, detections: objects, annotated: annotated)
+  }
+
+  /// Full-size decode (EXIF orientation applied): boxes are in the upright image's pixels.
+  private func decodeImage(_ path: String) throws -> RGBImage {
+    guard FileManager.default.fileExists(atPath: path) else { throw CLIError("no such file") }
+    guard let data = FileManager.default.contents(atPath: path) else {
+      throw CLIError("cannot read the file")
+    }
+    do {
+      return try ImageDecoder().decode(data)
+    } catch let error as ImagingError {
+      throw DetectionError.undecodableImage(error)
+    }
+  }
+}
+
+/// What `glimpse detect` reports for one image.
+struct DetectionReport: Encodable {
+  var image: String
+  var width: Int?
+  var height: Int?
+  var detections: [DetectedObject] = []
+  var annotated: String?
+  var error: String?
+
+  /// The text output for the image; nil when it failed.
+  var table: String? {
+    guard error == nil else { return nil }
+    let count = detections.count == 1 ? "1 object" : "\(detections.count) objects"
+    var lines = ["\(image) (\(width ?? 0)×\(height ?? 0)): \(count)"]
+    for object in detections {
+      let box = object.box
+      let distance = object.distanceMetres.map { String(format: "%.1f m", $0) } ?? "-"
+      let label = object.label.padding(toLength: max(16, object.label.count), withPad: " ", startingAt: 0)
+      lines.append(
+        "  \(label) "
+          + String(
+            format: "%.3f  [%7.1f %7.1f %7.1f %7.1f]  ", object.confidence, box.x1, box.y1, box.x2, box.y2)
+          + distance)
+      for (rank, match) in (object.matches ?? []).enumerated() {
+        let metadata = match.metadata.isEmpty ? "" : "  \(JSONValue.object(match.metadata))"
+        lines.append(String(format: "      %2d. %.4f  ", rank + 1, match.score) + match.id + metadata)
+      }
+    }
+    if let annotated { lines.append("  annotated: \(annotated)") }
+    return lines.joined(separator: "\n")
+  }
+}
