@@ -86,10 +86,13 @@ final class ApproximateIndex: @unchecked Sendable {
     if !missing.isEmpty { noteUpserted(missing) }
   }
 
+  /// Clears the label's live bit. Its id stays in `idOfLabel`: a search that began before
+  /// the write can still name the item (the write's new version was not in its tail yet).
   private func markStale(_ label: Int) {
-    idOfLabel[label] = nil
     liveLabels[label / 8] &= ~(1 << (label % 8))
   }
+
+  private func isLive(_ label: Int) -> Bool { liveLabels[label / 8] & (1 << (label % 8)) != 0 }
 
   // MARK: The background worker
 
@@ -162,26 +165,27 @@ final class ApproximateIndex: @unchecked Sendable {
 
   // MARK: Searching
 
-  /// The graph's best `k` live items; the tail is searched by the caller.
-  func search(_ query: [Float], k: Int) throws -> [(id: String, score: Float)] {
-    let allowed = state.withLock { liveLabels }
+  /// The graph's best `k` live items, and the ids of the tail (for the caller's exact scan),
+  /// taken at one instant: an item moving from the tail into the graph meanwhile is in
+  /// exactly one of the two.
+  func search(_ query: [Float], k: Int) throws -> (hits: [(id: String, score: Float)], tail: [String]) {
+    let (allowed, tailIDs) = state.withLock { (liveLabels, Array(tail.keys)) }
     let efSearch = max(parameters.efSearch, k)
     let hits = try graphLock.read { try graph.search(query, k: k, efSearch: efSearch, allowed: allowed) }
-    return state.withLock {
+    let named = state.withLock {
       hits.compactMap { hit in
-        guard hit.label < idOfLabel.count, let id = idOfLabel[hit.label] else { return nil }
-        return (id, hit.score)
+        hit.label < idOfLabel.count ? idOfLabel[hit.label].map { ($0, hit.score) } : nil
       }
     }
+    return (named, tailIDs)
   }
-
-  /// The tail's ids (searched exactly beside the graph).
-  var tailIDs: [String] { state.withLock { Array(tail.keys) } }
 
   // MARK: Snapshots
 
   /// A copy of the label table (the catalog takes it in step with its write sequence).
-  var labelTable: [String?] { state.withLock { idOfLabel } }
+  var labelTable: [String?] {
+    state.withLock { idOfLabel.indices.map { isLive($0) ? idOfLabel[$0] : nil } }
+  }
 
   /// Writes the graph and the label table taken at `sequence` (the catalog write sequence
   /// every live label reflects). Both files are written beside and renamed into place.

@@ -85,8 +85,9 @@ final class CatalogIndex: @unchecked Sendable {
     _ approximate: ApproximateIndex, _ query: [Float], k: Int, filter: SearchFilter
   ) throws -> [VectorIndex.Match]? {
     let fetch = filter.isEmpty ? k : 4 * k
-    let hits = exact.lookup(try approximate.search(query, k: fetch), filter: filter)
-    let tail = exact.search(query, k: k, filter: filter, among: approximate.tailIDs)
+    let found = try approximate.search(query, k: fetch)
+    let hits = exact.lookup(found.hits, filter: filter)
+    let tail = exact.search(query, k: k, filter: filter, among: found.tail)
     let merged = (hits + tail).sorted { $0.score > $1.score }.prefix(k)
     if merged.count < k && merged.count < exact.count { return nil }
     return Array(merged)
