@@ -23,6 +23,8 @@ final class ApproximateIndex: @unchecked Sendable {
   private var tail: [String: UInt64] = [:]
   private var nextVersion: UInt64 = 0
   private var workerRunning = false
+  /// Items written so far (the worker measures the rate of incoming writes from it).
+  private var arrivals = 0
   private var addedSinceSnapshot = 0
 
   /// Called by the worker after it has caught up, with how many vectors it added since the
@@ -69,6 +71,7 @@ final class ApproximateIndex: @unchecked Sendable {
         nextVersion += 1
         tail[id] = nextVersion
       }
+      arrivals += ids.count
     }
     startWorker()
   }
@@ -111,7 +114,10 @@ final class ApproximateIndex: @unchecked Sendable {
 
   private func runWorker() {
     let chunkSize = 1024
+    var previous = (arrivals: state.withLock { arrivals }, time: ContinuousClock.now)
+    Thread.sleep(forTimeInterval: 0.05)
     while true {
+      waitForWritesToPause(since: &previous)
       let chunk: [(id: String, version: UInt64)] = state.withLock {
         let taken = tail.prefix(chunkSize).map { (id: $0.key, version: $0.value) }
         if taken.isEmpty { workerRunning = false }
@@ -124,6 +130,23 @@ final class ApproximateIndex: @unchecked Sendable {
     }
     let added = state.withLock { addedSinceSnapshot }
     onCaughtUp?(added)
+  }
+
+  /// During a bulk load the graph would take the cores from the writes (and its tail is too
+  /// long for searches to use it anyway): while more than 5,000 items a second arrive, wait.
+  /// A trickle of writes does not hold the graph back.
+  private func waitForWritesToPause(since previous: inout (arrivals: Int, time: ContinuousClock.Instant)) {
+    while true {
+      let now = ContinuousClock.now
+      let current = state.withLock { arrivals }
+      let elapsed = previous.time.duration(to: now)
+      let rate =
+        Double(current - previous.arrivals)
+        / max(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, 1e-3)
+      previous = (current, now)
+      if rate < 5000 { return }
+      Thread.sleep(forTimeInterval: 0.2)
+    }
   }
 
   private func addToGraph(
