@@ -56,8 +56,7 @@ enum Fixtures {
     var boundingBox: BoundingBox { BoundingBox(x1: box[0], y1: box[1], x2: box[2], y2: box[3]) }
   }
 
-  static func goldens() throws -> [GoldenCase] {
-    let data = try Data(contentsOf: folder.appendingPathComponent("goldens.json"))
-    return try JSONDecoder().decode(GoldenFile.self, from: data).cases
+  static func goldens(_ file: URL = folder.appendingPathComponent("goldens.json")) throws -> [GoldenCase] {
+    try JSONDecoder().decode(GoldenFile.self, from: Data(contentsOf: file)).cases
   }
 }
