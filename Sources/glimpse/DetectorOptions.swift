@@ -24,12 +24,7 @@ struct DetectorOptions: ParsableArguments {
   static func load(explicit: String?, runtime: RuntimeOptions, logger: Logger) throws -> YOLODetector {
     runtime.bootstrapLogging()
     let modelPath = try modelFile(resolvedFolder(explicit: explicit, logger: logger))
-    let library = try runtime.loadLibrary()
-    let environment = try ORTEnvironment.shared(library: library)
-    let choice = try DeviceSelector.choose(
-      runtime.deviceRequest(), availableProviders: library.availableProviders(),
-      gpus: NVML.shared.map { $0.gpus() })
-    logger.info("Using device: \(choice.device) (\(choice.reason))")
+    let (environment, choice) = try runtime.prepareDevice(logger: logger)
     let start = ContinuousClock.now
     do {
       let detector = try YOLODetector(

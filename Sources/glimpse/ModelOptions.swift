@@ -50,13 +50,7 @@ struct CLIPModelOptions: ParsableArguments {
 
   /// Loads the model on the chosen device, logging the device and the load time.
   func load(logger: Logger) throws -> (CLIPModel, DeviceChoice) {
-    runtime.bootstrapLogging()
-    let library = try runtime.loadLibrary()
-    let environment = try ORTEnvironment.shared(library: library)
-    let choice = try DeviceSelector.choose(
-      runtime.deviceRequest(), availableProviders: library.availableProviders(),
-      gpus: NVML.shared.map { $0.gpus() })
-    logger.info("Using device: \(choice.device) (\(choice.reason))")
+    let (environment, choice) = try runtime.prepareDevice(logger: logger)
     let start = ContinuousClock.now
     let bundle = try CLIPModelBundle(folder: resolvedFolder(logger: logger), precision: resolvedPrecision())
     let model = try CLIPModel(

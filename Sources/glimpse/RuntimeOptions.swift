@@ -46,6 +46,18 @@ struct RuntimeOptions: ParsableArguments {
   func loadLibrary() throws -> ORTLibrary {
     try ORTLibrary.load(explicitPath: ortLib)
   }
+
+  /// Sets up logging, loads ONNX Runtime and picks the device (logged with the reason): what
+  /// every model load starts with.
+  func prepareDevice(logger: Logger) throws -> (environment: ORTEnvironment, choice: DeviceChoice) {
+    bootstrapLogging()
+    let library = try loadLibrary()
+    let environment = try ORTEnvironment.shared(library: library)
+    let choice = try DeviceSelector.choose(
+      deviceRequest(), availableProviders: library.availableProviders(), gpus: NVML.shared.map { $0.gpus() })
+    logger.info("Using device: \(choice.device) (\(choice.reason))")
+    return (environment, choice)
+  }
 }
 
 /// `LoggingSystem.bootstrap` may run only once per process.
