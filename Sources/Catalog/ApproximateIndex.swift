@@ -60,6 +60,8 @@ final class ApproximateIndex: @unchecked Sendable {
   var tailCount: Int { state.withLock { tail.count } }
   var liveCount: Int { state.withLock { labelOfID.count } }
   var isWorking: Bool { state.withLock { workerRunning } }
+  /// Whether vectors were added to the graph since the last snapshot (or since it was read).
+  var hasUnsavedAdditions: Bool { state.withLock { addedSinceSnapshot > 0 } }
 
   // MARK: Keeping up with writes
 

@@ -163,9 +163,13 @@ public final class SQLiteCatalog: CatalogStore, @unchecked Sendable {
 
   /// Writes the HNSW graph and its label table beside the SQLite file, so the next open
   /// resumes instead of rebuilding. Called automatically as the graph grows; call it before a
-  /// planned shutdown too. Does nothing for catalogs below the HNSW threshold.
+  /// planned shutdown too. Does nothing for catalogs below the HNSW threshold, or when the
+  /// graph has not grown since the last snapshot.
   public func saveIndexSnapshot() throws {
-    guard index.options.snapshots, let approximate = index.approximateIndex else { return }
+    // Writes and deletes since the snapshot are caught up from SQLite on open anyway: only
+    // vectors added to the graph are worth the (for a million items, seconds-long) write.
+    guard index.options.snapshots, let approximate = index.approximateIndex, approximate.hasUnsavedAdditions
+    else { return }
     // On the writer queue, so that no commit lands between reading the sequence and the labels.
     let (labels, sequence) = try database.writeWithoutTransaction { db in
       (approximate.labelTable, try Self.sequence(db))

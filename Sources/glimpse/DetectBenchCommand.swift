@@ -139,28 +139,21 @@ struct DetectBenchReport: Encodable {
   var decode: LatencySummary
   var preprocess: LatencySummary
   var postprocess: LatencySummary
-  var ratioP50: Double { endToEnd.p50Milliseconds / bareRun.p50Milliseconds }
-  var ratioP95: Double { endToEnd.p95Milliseconds / bareRun.p95Milliseconds }
+  /// Stored, not computed, so that the synthesized encoding includes them.
+  var ratioP50: Double = 0
+  var ratioP95: Double = 0
 
-  enum CodingKeys: String, CodingKey {
-    case model, image, imageSize, inputSize, runs, endToEnd, bareRun, decode, preprocess, postprocess
-    case ratioP50, ratioP95
-  }
-
-  func encode(to encoder: any Encoder) throws {
-    var container = encoder.container(keyedBy: CodingKeys.self)
-    try container.encode(model, forKey: .model)
-    try container.encode(image, forKey: .image)
-    try container.encode(imageSize, forKey: .imageSize)
-    try container.encode(inputSize, forKey: .inputSize)
-    try container.encode(runs, forKey: .runs)
-    try container.encode(endToEnd, forKey: .endToEnd)
-    try container.encode(bareRun, forKey: .bareRun)
-    try container.encode(decode, forKey: .decode)
-    try container.encode(preprocess, forKey: .preprocess)
-    try container.encode(postprocess, forKey: .postprocess)
-    try container.encode(ratioP50, forKey: .ratioP50)
-    try container.encode(ratioP95, forKey: .ratioP95)
+  init(
+    model: String, image: String, imageSize: String, inputSize: String, runs: Int, endToEnd: LatencySummary,
+    bareRun: LatencySummary, decode: LatencySummary, preprocess: LatencySummary, postprocess: LatencySummary
+  ) {
+    (self.model, self.image, self.imageSize, self.inputSize, self.runs) = (
+      model, image, imageSize, inputSize, runs
+    )
+    (self.endToEnd, self.bareRun) = (endToEnd, bareRun)
+    (self.decode, self.preprocess, self.postprocess) = (decode, preprocess, postprocess)
+    ratioP50 = endToEnd.p50Milliseconds / bareRun.p50Milliseconds
+    ratioP95 = endToEnd.p95Milliseconds / bareRun.p95Milliseconds
   }
 
   var table: String {
