@@ -13,6 +13,11 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
     .package(url: "https://github.com/vapor/postgres-nio", from: "1.21.0"),
+    .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
+    .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.0"),
+    .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+    .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"),
+    .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
   ],
   targets: [
     // Swift binding to the ONNX Runtime C API, loaded at run time with dlopen.
@@ -68,10 +73,24 @@ let package = Package(
     // Detection with distances, and detect-then-search (crops embedded by CLIP, catalog
     // matches): the logic the CLI and the server share.
     .target(name: "Pipeline", dependencies: ["Catalog", "CLIP", "Detection", "Imaging"]),
+    // The HTTP server: routes, the AR WebSocket stream, the web page, metrics, limits.
+    .target(
+      name: "GlimpseServer",
+      dependencies: [
+        "Catalog", "CLIP", "Detection", "Imaging", "ONNXRuntime", "Pipeline", "Runtime",
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+        .product(name: "Metrics", package: "swift-metrics"),
+        .product(name: "Prometheus", package: "swift-prometheus"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        .product(name: "Logging", package: "swift-log"),
+      ],
+      resources: [.copy("Web")]
+    ),
     .executableTarget(
       name: "glimpse",
       dependencies: [
-        "Catalog", "CLIP", "Detection", "Imaging", "ONNXRuntime", "Pipeline", "PostgresCatalog", "Runtime",
+        "Catalog", "CLIP", "Detection", "GlimpseServer", "Imaging", "ONNXRuntime", "Pipeline", "PostgresCatalog", "Runtime",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ]
@@ -89,6 +108,14 @@ let package = Package(
       name: "GlimpseCLITests", dependencies: ["Catalog", "Imaging", "Pipeline"], exclude: ["Fixtures"]),
     .testTarget(
       name: "DetectionTests", dependencies: ["Detection", "Imaging", "ONNXRuntime"], exclude: ["Fixtures"]),
+    .testTarget(
+      name: "GlimpseServerTests",
+      dependencies: [
+        "GlimpseServer", "Catalog", "CLIP", "Detection", "Imaging", "Runtime",
+        .product(name: "HummingbirdTesting", package: "hummingbird"),
+        .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+      ]
+    ),
     .testTarget(name: "ImagingTests", dependencies: ["Imaging", "ONNXRuntime"], exclude: ["Fixtures"]),
   ]
 )

@@ -15,6 +15,8 @@ public final class CLIPModel: Sendable {
   public let transform: ImageTransform
   /// Multiplier of cosine similarities in zero-shot classification.
   public let logitScale: Float
+  /// How long each tower's session took to create (they load side by side).
+  public let loadSeconds: (visual: Double, textual: Double)
 
   public init(
     bundle: CLIPModelBundle, environment: ORTEnvironment,
@@ -22,16 +24,37 @@ public final class CLIPModel: Sendable {
     logger: Logger = Logger(label: "glimpse.clip")
   ) throws {
     self.bundle = bundle
-    visual = try Session(
-      modelPath: bundle.visualModel.path, environment: environment, configuration: configuration,
-      logger: logger)
-    textual = try Session(
-      modelPath: bundle.textualModel.path, environment: environment, configuration: configuration,
-      logger: logger)
-    switch bundle.vocabulary {
-    case .openCLIP(let url): tokenizer = try CLIPTokenizer(vocabularyFile: url)
-    case .huggingFace(let url): tokenizer = try CLIPTokenizer(tokenizerJSON: url)
+    // The towers and the tokenizer load independently: side by side, start-up takes about
+    // as long as the visual tower alone (graph optimization dominates).
+    let loads = ConcurrentLoads()
+    DispatchQueue.concurrentPerform(iterations: 3) { index in
+      let start = ContinuousClock.now
+      switch index {
+      case 0:
+        loads.visual = Result {
+          try Session(
+            modelPath: bundle.visualModel.path, environment: environment, configuration: configuration, logger: logger)
+        }
+        loads.visualSeconds = start.duration(to: .now).seconds
+      case 1:
+        loads.textual = Result {
+          try Session(
+            modelPath: bundle.textualModel.path, environment: environment, configuration: configuration, logger: logger)
+        }
+        loads.textualSeconds = start.duration(to: .now).seconds
+      default:
+        loads.tokenizer = Result {
+          switch bundle.vocabulary {
+          case .openCLIP(let url): try CLIPTokenizer(vocabularyFile: url)
+          case .huggingFace(let url): try CLIPTokenizer(tokenizerJSON: url)
+          }
+        }
+      }
     }
+    visual = try loads.visual!.get()
+    textual = try loads.textual!.get()
+    tokenizer = try loads.tokenizer!.get()
+    loadSeconds = (loads.visualSeconds, loads.textualSeconds)
     transform = try Self.transform(for: bundle.configuration.preprocessing, visual: visual)
     logitScale =
       bundle.configuration.logitScale
@@ -157,6 +180,15 @@ public final class CLIPModel: Sendable {
       normalized(Array(values[row * width..<(row + 1) * width]))
     }
   }
+}
+
+/// Results of the loads `CLIPModel.init` runs side by side; each slot has one writer.
+private final class ConcurrentLoads: @unchecked Sendable {
+  var visual: Result<Session, any Error>?
+  var textual: Result<Session, any Error>?
+  var tokenizer: Result<CLIPTokenizer, any Error>?
+  var visualSeconds = 0.0
+  var textualSeconds = 0.0
 }
 
 /// The vector scaled to unit length (unchanged if it is all zeros).

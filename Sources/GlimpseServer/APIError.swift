@@ -1,0 +1,141 @@
+import CLIP
+import Catalog
+import Detection
+import Foundation
+import Hummingbird
+import Imaging
+import Runtime
+
+/// An error answered to the client as `{"error": {"code", "message"}}` with its HTTP status.
+public struct APIError: Error, HTTPResponseError, CustomStringConvertible {
+  public var status: HTTPResponse.Status
+  public var code: String
+  public var message: String
+  /// Extra headers, e.g. `Retry-After` on 429.
+  public var headers: HTTPFields = [:]
+
+  public init(_ status: HTTPResponse.Status, _ code: String, _ message: String) {
+    self.status = status
+    self.code = code
+    self.message = message
+  }
+
+  public var description: String { "\(status.code) \(code): \(message)" }
+
+  static func badRequest(_ message: String) -> APIError { APIError(.badRequest, "bad_request", message) }
+  static func invalidParameter(_ message: String) -> APIError {
+    APIError(.badRequest, "invalid_parameter", message)
+  }
+  static func unprocessable(_ message: String) -> APIError {
+    APIError(.unprocessableContent, "unprocessable", message)
+  }
+  static func unsupportedMediaType(_ message: String) -> APIError {
+    APIError(.unsupportedMediaType, "unsupported_media_type", message)
+  }
+  static func notFound(_ message: String) -> APIError { APIError(.notFound, "not_found", message) }
+  static let notReady = APIError(.serviceUnavailable, "not_ready", "the models are still loading")
+
+  public func response(from request: Request, context: some RequestContext) throws -> Response {
+    var response = JSONBody.response(ErrorBody(error: .init(code: code, message: message)), status: status)
+    response.headers.append(contentsOf: headers)
+    return response
+  }
+
+  private struct ErrorBody: Encodable {
+    struct Detail: Encodable {
+      var code: String
+      var message: String
+    }
+    var error: Detail
+  }
+}
+
+extension APIError {
+  /// The API error for anything thrown while serving a request: module errors keep their
+  /// message and get the status that fits; unknown errors become a 500 without internals.
+  init(_ error: any Error) {
+    switch error {
+    case let error as APIError: self = error
+    case let error as ImagingError: self = Self.imaging(error)
+    case let error as CLIPError: self = Self.clip(error)
+    case let error as DetectionError: self = Self.detection(error)
+    case let error as CatalogError: self = Self.catalog(error)
+    case let error as BatcherError: self = Self.batcher(error)
+    case let error as HTTPError: self = Self.http(error)
+    case is CancellationError: self = APIError(.serviceUnavailable, "cancelled", "the request was cancelled")
+    default: self = APIError(.internalServerError, "internal", "internal error: \(error)")
+    }
+  }
+
+  private static func imaging(_ error: ImagingError) -> APIError {
+    switch error.kind {
+    case .unsupportedMediaType: APIError(.unsupportedMediaType, "unsupported_media_type", error.message)
+    case .tooLarge: APIError(.contentTooLarge, "payload_too_large", error.message)
+    case .corrupt: APIError(.badRequest, "invalid_image", error.message)
+    }
+  }
+
+  private static func clip(_ error: CLIPError) -> APIError {
+    switch error {
+    case .invalidRequest(let message): .badRequest(message)
+    default: APIError(.internalServerError, "model_error", error.description)
+    }
+  }
+
+  private static func detection(_ error: DetectionError) -> APIError {
+    switch error {
+    case .undecodableImage(let imagingError): imaging(imagingError)
+    case .invalidImage(let message): APIError(.badRequest, "invalid_image", message)
+    case .invalidRequest(let message): .badRequest(message)
+    case .unexpectedModel: APIError(.internalServerError, "model_error", error.description)
+    }
+  }
+
+  private static func catalog(_ error: CatalogError) -> APIError {
+    switch error {
+    case .storage(let message): APIError(.internalServerError, "storage_error", message)
+    case .modelMismatch: APIError(.internalServerError, "storage_error", error.description)
+    default: .badRequest(error.description)
+    }
+  }
+
+  private static func batcher(_ error: BatcherError) -> APIError {
+    switch error {
+    case .queueFull:
+      var apiError = APIError(.tooManyRequests, "queue_full", error.description)
+      apiError.headers[.retryAfter] = "1"
+      return apiError
+    case .tooManyInputs: return .badRequest(error.description)
+    case .closed: return APIError(.serviceUnavailable, "shutting_down", error.description)
+    }
+  }
+
+  private static func http(_ error: HTTPError) -> APIError {
+    let message = error.body ?? error.status.reasonPhrase
+    return switch error.status {
+    case .notFound: .notFound(error.body ?? "no such route")
+    case .methodNotAllowed: APIError(.methodNotAllowed, "method_not_allowed", message)
+    case .contentTooLarge: APIError(.contentTooLarge, "payload_too_large", "the request body is over the limit")
+    case .unauthorized: APIError(.unauthorized, "unauthorized", message)
+    default: APIError(error.status, error.status.code < 500 ? "bad_request" : "internal", message)
+    }
+  }
+}
+
+/// Turns every error into the JSON error shape, so that clients never see Hummingbird's
+/// plain-text errors (unknown routes, oversized bodies) or an internal type name.
+struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+  func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
+    async throws -> Response
+  {
+    do {
+      return try await next(request, context)
+    } catch {
+      let apiError = APIError(error)
+      if apiError.status == .internalServerError {
+        context.logger.error("\(request.method) \(request.uri.path): \(error)")
+      }
+      return try apiError.response(from: request, context: context)
+    }
+  }
+}

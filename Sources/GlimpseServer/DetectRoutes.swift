@@ -1,0 +1,101 @@
+import Catalog
+import Detection
+import Foundation
+import Hummingbird
+import Imaging
+import Pipeline
+
+/// `POST /v1/detect`: objects in an image with distance estimates and, optionally, the
+/// catalog's nearest items for each object.
+struct DetectRoutes {
+  let state: ServerState
+
+  func register(on router: TimedRouter) {
+    router.post("/v1/detect") { request, _ in try await detect(request) }
+  }
+
+  private func detect(_ request: Request) async throws -> Response {
+    let started = ContinuousClock.now
+    let services = try state.services()
+    let settings = try DetectionSettings(query: QueryReader(request), services: services)
+    let data: Data
+    switch try await RequestPayload.read(request, limits: services.limits) {
+    case .image(let bytes): data = bytes
+    case .multipart(let form): data = try RequestPayload.image(in: form)
+    case .json: throw APIError.unsupportedMediaType("send the image as its raw bytes or as multipart field 'image'")
+    }
+    let image = try await decodeImage(data, maxPixels: services.limits.maxPixels)
+    let objects = try await settings.run(on: image, services: services)
+    return JSONBody.response(
+      DetectionResponse(
+        frame: nil, dropped: nil, width: image.width, height: image.height, detections: objects,
+        tookMilliseconds: started.duration(to: .now).milliseconds))
+  }
+}
+
+/// The answer for one image (a request, or a frame of the AR stream).
+struct DetectionResponse: Encodable {
+  var frame: Int?
+  var dropped: Int?
+  var width: Int
+  var height: Int
+  var detections: [DetectedObject]
+  var tookMilliseconds: Double
+
+  enum CodingKeys: String, CodingKey {
+    case frame, dropped, width, height, detections
+    case tookMilliseconds = "took_ms"
+  }
+}
+
+/// What a detection request asks for: thresholds, classes, the camera's focal length for
+/// distances, and whether to search the catalog for each object.
+struct DetectionSettings: Sendable {
+  var options = DetectionOptions()
+  var distance = DistanceEstimator()
+  var search = false
+  var k = 3
+
+  init() {}
+
+  init(query: QueryReader, services: ModelServices) throws {
+    try self.init(
+      conf: query.double("conf", in: 0...1), iou: query.double("iou", in: 0...1), classes: query.list("classes"),
+      fieldOfView: query.double("fov_deg", in: 0...180, open: true),
+      focalPixels: query.double("focal_px", in: 0...1e6, open: true), search: query.bool("search"),
+      k: query.int("k", in: Int.min...Int.max), services: services)
+  }
+
+  init(
+    conf: Double?, iou: Double?, classes: [String]?, fieldOfView: Double?, focalPixels: Double?, search: Bool?,
+    k: Int?, services: ModelServices
+  ) throws {
+    if let conf { options.confidenceThreshold = Float(conf) }
+    if let iou { options.iouThreshold = iou }
+    if let classes, !classes.isEmpty {
+      options.classes = try ObjectDetectionPipeline(detector: services.detector).classIndices(classes)
+    }
+    if let focalPixels {
+      distance.focal = .pixels(focalPixels)
+    } else if let fieldOfView {
+      distance.focal = .verticalFieldOfView(fieldOfView)
+    }
+    self.search = search ?? false
+    self.k = try validatedK(k, limits: services.limits, default: 3)
+  }
+
+  /// Detections in `image`, with catalog matches when `search` is on.
+  func run(on image: RGBImage, services: ModelServices) async throws -> [DetectedObject] {
+    var objects = try await services.detect(image, options: options, distance: distance)
+    guard search, !objects.isEmpty else { return objects }
+    let crops = objects.map { image.cropped(x1: $0.box.x1, y1: $0.box.y1, x2: $0.box.x2, y2: $0.box.y2, margin: 0.1) }
+    var embeddings: [[Float]] = []
+    for start in stride(from: 0, to: crops.count, by: services.limits.maxBatch) {
+      embeddings += try await services.embedImages(Array(crops[start..<min(start + services.limits.maxBatch, crops.count)]))
+    }
+    for index in objects.indices {
+      objects[index].matches = try await services.store.search(vector: embeddings[index], k: k, filter: SearchFilter())
+    }
+    return objects
+  }
+}

@@ -1,0 +1,137 @@
+import CLIP
+import Foundation
+import Hummingbird
+import Imaging
+
+/// `POST /v1/embed` and `POST /v1/classify`: CLIP embeddings and zero-shot labels.
+struct EmbedRoutes {
+  let state: ServerState
+
+  func register(on router: TimedRouter) {
+    router.post("/v1/embed") { request, _ in try await embed(request) }
+    router.post("/v1/classify") { request, _ in try await classify(request) }
+  }
+
+  private struct EmbedRequest: StrictDecodable {
+    static let fields: Set<String> = ["images", "texts"]
+    var images: [String]?
+    var texts: [String]?
+  }
+
+  private struct EmbedResponse: Encodable {
+    var model: String
+    var dim: Int
+    var embeddings: [[Float]]
+  }
+
+  private func embed(_ request: Request) async throws -> Response {
+    let services = try state.services()
+    let limits = services.limits
+    let embeddings: [[Float]]
+    switch try await RequestPayload.read(request, limits: limits) {
+    case .image(let data):
+      embeddings = try await services.embedImages([services.decodeForCLIP(data)])
+    case .multipart(let form):
+      let parts = form.all("image")
+      guard !parts.isEmpty else { throw APIError.badRequest("the multipart body has no 'image' field") }
+      try checkCount(parts.count, limits: limits)
+      embeddings = try await services.embedImages(decodeAll(parts.map(\.data), services: services))
+    case .json(let data):
+      let body = try JSONBody.decode(EmbedRequest.self, from: data)
+      switch (body.images, body.texts) {
+      case (let images?, nil):
+        try checkCount(images.count, limits: limits)
+        let bytes = try images.enumerated().map { try decodeBase64Image($1, field: "images[\($0)]") }
+        embeddings = try await services.embedImages(decodeAll(bytes, services: services))
+      case (nil, let texts?):
+        try checkCount(texts.count, limits: limits)
+        embeddings = try await services.embedTexts(texts)
+      default:
+        throw APIError.badRequest("send exactly one of 'images' and 'texts'")
+      }
+    }
+    return JSONBody.response(
+      EmbedResponse(model: services.models.clipName, dim: services.clip.dimension, embeddings: embeddings))
+  }
+
+  private func checkCount(_ count: Int, limits: RequestLimits) throws {
+    guard count > 0 else { throw APIError.badRequest("nothing to embed: the list is empty") }
+    guard count <= limits.maxBatch else {
+      throw APIError(.contentTooLarge, "payload_too_large", "\(count) inputs in one request, the limit is \(limits.maxBatch)")
+    }
+  }
+
+  /// Decodes several images concurrently (each on its own thread).
+  private func decodeAll(_ images: [Data], services: ModelServices) async throws -> [RGBImage] {
+    try await withThrowingTaskGroup(of: (Int, RGBImage).self) { group in
+      for (index, data) in images.enumerated() {
+        group.addTask { (index, try await services.decodeForCLIP(data)) }
+      }
+      var decoded = [RGBImage?](repeating: nil, count: images.count)
+      for try await (index, image) in group { decoded[index] = image }
+      return decoded.map { $0! }
+    }
+  }
+
+  // MARK: Classify
+
+  private struct ClassifyRequest: StrictDecodable {
+    static let fields: Set<String> = ["image", "labels"]
+    var image: String
+    var labels: [String]
+  }
+
+  private struct LabelProbability: Encodable {
+    var label: String
+    var probability: Float
+  }
+
+  private struct ClassifyResponse: Encodable {
+    var labels: [LabelProbability]
+  }
+
+  private func classify(_ request: Request) async throws -> Response {
+    let services = try state.services()
+    let (imageData, labels) = try await classifyInput(request, limits: services.limits)
+    guard !labels.isEmpty else { throw APIError.badRequest("no labels: send 'labels' (comma-separated or a JSON array)") }
+    try checkCount(labels.count, limits: services.limits)
+    let image = try await services.decodeForCLIP(imageData)
+    async let imageEmbedding = services.embedImages([image])
+    async let labelEmbeddings = services.embedTexts(labels)
+    let probabilities = try await zeroShot(
+      image: imageEmbedding[0], labels: labelEmbeddings, scale: services.clip.logitScale)
+    let ranked = zip(labels, probabilities).map { LabelProbability(label: $0, probability: $1) }
+      .sorted { $0.probability > $1.probability }
+    return JSONBody.response(ClassifyResponse(labels: ranked))
+  }
+
+  private func classifyInput(_ request: Request, limits: RequestLimits) async throws -> (Data, [String]) {
+    switch try await RequestPayload.read(request, limits: limits) {
+    case .image(let data):
+      return (data, QueryReader(request).list("labels") ?? [])
+    case .multipart(let form):
+      return (try RequestPayload.image(in: form), parseLabels(form.first("labels")?.text ?? ""))
+    case .json(let data):
+      let body = try JSONBody.decode(ClassifyRequest.self, from: data)
+      return (try decodeBase64Image(body.image, field: "image"), body.labels)
+    }
+  }
+
+  /// Labels as a JSON array or comma-separated text.
+  private func parseLabels(_ text: String) -> [String] {
+    if let data = text.data(using: .utf8), let array = try? JSONDecoder().decode([String].self, from: data) {
+      return array
+    }
+    return text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+  }
+}
+
+
+/// CLIP zero-shot probabilities: softmax over `scale · cos(image, label)`.
+func zeroShot(image: [Float], labels: [[Float]], scale: Float) -> [Float] {
+  let logits = labels.map { scale * dot($0, image) }
+  let maximum = logits.max() ?? 0
+  let exponentials = logits.map { exp($0 - maximum) }
+  let total = exponentials.reduce(0, +)
+  return exponentials.map { $0 / total }
+}

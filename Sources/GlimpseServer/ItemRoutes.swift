@@ -1,0 +1,173 @@
+import Catalog
+import Foundation
+import Hummingbird
+
+/// `/v1/items`: the catalog's items, created from an image or a precomputed embedding.
+struct ItemRoutes {
+  let state: ServerState
+
+  func register(on router: TimedRouter) {
+    router.post("/v1/items") { request, _ in try await create(request) }
+    router.get("/v1/items") { request, _ in try await list(request) }
+    router.get("/v1/items/{id}") { request, context in try await get(request, id: context.parameters.require("id")) }
+    router.put("/v1/items/{id}") { request, context in
+      try await replace(request, id: context.parameters.require("id"))
+    }
+    router.delete("/v1/items/{id}") { _, context in try await delete(id: context.parameters.require("id")) }
+  }
+
+  /// The body of POST and PUT, from JSON or from a multipart form.
+  private struct ItemRequest: StrictDecodable {
+    static let fields: Set<String> = ["id", "embedding", "image", "metadata", "tags"]
+    var id: String?
+    var embedding: [Float]?
+    var image: String?
+    var metadata: [String: JSONValue]?
+    var tags: [String]?
+  }
+
+  /// An item as the API shows it: the embedding only when asked for.
+  struct ItemResponse: Encodable {
+    var id: String
+    var metadata: [String: JSONValue]
+    var tags: [String]
+    var createdAt: Date
+    var updatedAt: Date
+    var embedding: [Float]?
+
+    init(_ item: CatalogItem, includeEmbedding: Bool) {
+      id = item.id
+      metadata = item.metadata
+      tags = item.tags
+      createdAt = item.createdAt
+      updatedAt = item.updatedAt
+      embedding = includeEmbedding ? item.embedding : nil
+    }
+
+    enum CodingKeys: String, CodingKey {
+      case id, metadata, tags, embedding
+      case createdAt = "created_at"
+      case updatedAt = "updated_at"
+    }
+  }
+
+  private struct ItemPageResponse: Encodable {
+    var items: [ItemResponse]
+    var nextCursor: String?
+
+    enum CodingKeys: String, CodingKey {
+      case items
+      case nextCursor = "next_cursor"
+    }
+
+    func encode(to encoder: any Encoder) throws {
+      var container = encoder.container(keyedBy: CodingKeys.self)
+      try container.encode(items, forKey: .items)
+      try container.encode(nextCursor, forKey: .nextCursor)  // null at the end, not absent
+    }
+  }
+
+  private func create(_ request: Request) async throws -> Response {
+    let services = try state.services()
+    var item = try await parseItem(request, services: services, pathID: nil)
+    if try await services.store.get(id: item.id) != nil {
+      throw APIError(.conflict, "conflict", "an item with id '\(item.id)' exists: PUT /v1/items/{id} replaces it")
+    }
+    item.createdAt = Date()
+    item.updatedAt = item.createdAt
+    try await services.store.upsert([item])
+    return JSONBody.response(ItemResponse(item, includeEmbedding: false), status: .created)
+  }
+
+  private func replace(_ request: Request, id: String) async throws -> Response {
+    let services = try state.services()
+    var item = try await parseItem(request, services: services, pathID: try validatedID(id))
+    let existing = try await services.store.get(id: item.id)
+    item.createdAt = existing?.createdAt ?? Date()
+    item.updatedAt = Date()
+    try await services.store.upsert([item])
+    return JSONBody.response(ItemResponse(item, includeEmbedding: false), status: existing == nil ? .created : .ok)
+  }
+
+  private func get(_ request: Request, id: String) async throws -> Response {
+    let services = try state.services()
+    guard let item = try await services.store.get(id: id) else { throw APIError.notFound("no item with id '\(id)'") }
+    let include = QueryReader(request).string("include")?.split(separator: ",").contains("embedding") ?? false
+    return JSONBody.response(ItemResponse(item, includeEmbedding: include))
+  }
+
+  private func delete(id: String) async throws -> Response {
+    let services = try state.services()
+    guard try await services.store.delete(id: id) else { throw APIError.notFound("no item with id '\(id)'") }
+    return Response(status: .noContent)
+  }
+
+  private func list(_ request: Request) async throws -> Response {
+    let services = try state.services()
+    let query = QueryReader(request)
+    let limit = try query.int("limit", in: 1...services.limits.maxResults) ?? 50
+    let page = try await services.store.list(cursor: query.string("cursor"), limit: limit)
+    return JSONBody.response(
+      ItemPageResponse(items: page.items.map { ItemResponse($0, includeEmbedding: false) }, nextCursor: page.nextCursor))
+  }
+
+  // MARK: Parsing
+
+  private func parseItem(_ request: Request, services: ModelServices, pathID: String?) async throws -> CatalogItem {
+    let body: ItemRequest
+    var imageData: Data?
+    switch try await RequestPayload.read(request, limits: services.limits) {
+    case .image:
+      throw APIError.unsupportedMediaType(
+        "an item needs metadata: send multipart/form-data (image + metadata) or JSON")
+    case .multipart(let form):
+      imageData = try RequestPayload.image(in: form)
+      body = ItemRequest(
+        id: form.first("id")?.text, embedding: nil, image: nil,
+        metadata: try form.first("metadata")?.text.map(parseMetadata), tags: form.first("tags")?.text.map(parseTags))
+    case .json(let data):
+      body = try JSONBody.decode(ItemRequest.self, from: data)
+      imageData = try body.image.map { try decodeBase64Image($0, field: "image") }
+    }
+    if let pathID, let bodyID = body.id, bodyID != pathID {
+      throw APIError.badRequest("the body's id '\(bodyID)' differs from the path's '\(pathID)'")
+    }
+    let id = try validatedID(pathID ?? body.id ?? UUID().uuidString.lowercased())
+    let embedding = try await itemEmbedding(body.embedding, image: imageData, services: services)
+    return CatalogItem(
+      id: id, embedding: embedding, metadata: body.metadata ?? [:], tags: body.tags ?? [],
+      sourcePath: nil, contentHash: imageData.map(ContentHash.sha256Hex))
+  }
+
+  private func itemEmbedding(_ embedding: [Float]?, image: Data?, services: ModelServices) async throws -> [Float] {
+    switch (embedding, image) {
+    case (let embedding?, nil):
+      return try validatedVector(embedding, dimension: services.store.dimension)
+    case (nil, let image?):
+      return try await services.embedImages([services.decodeForCLIP(image)])[0]
+    default:
+      throw APIError.badRequest("send exactly one of 'embedding' and 'image'")
+    }
+  }
+
+  private func validatedID(_ id: String) throws -> String {
+    guard !id.isEmpty, id.utf8.count <= 256, !id.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+    else {
+      throw APIError.badRequest("an item id must be 1 to 256 bytes without control characters")
+    }
+    return id
+  }
+
+  private func parseMetadata(_ text: String) throws -> [String: JSONValue] {
+    do {
+      return try JSONValue.object(fromJSON: Data(text.utf8))
+    } catch {
+      throw APIError.badRequest("the 'metadata' field must be a JSON object")
+    }
+  }
+
+  private func parseTags(_ text: String) -> [String] {
+    if let array = try? JSONDecoder().decode([String].self, from: Data(text.utf8)) { return array }
+    return text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+  }
+}

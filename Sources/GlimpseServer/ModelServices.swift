@@ -1,0 +1,146 @@
+import CLIP
+import Catalog
+import Detection
+import Foundation
+import Imaging
+import Pipeline
+import Runtime
+
+/// A loaded model as `/v1/hardware` and the start-up lines report it.
+public struct ModelStatus: Codable, Sendable, Equatable {
+  public var name: String
+  /// `clip-visual`, `clip-textual` or `detector`.
+  public var kind: String
+  public var precision: String
+  public var fileBytes: Int64
+  public var loadMilliseconds: Double
+
+  public init(name: String, kind: String, precision: String, fileBytes: Int64, loadMilliseconds: Double) {
+    self.name = name
+    self.kind = kind
+    self.precision = precision
+    self.fileBytes = fileBytes
+    self.loadMilliseconds = loadMilliseconds
+  }
+
+  enum CodingKeys: String, CodingKey {
+    case name, kind, precision
+    case fileBytes = "file_bytes"
+    case loadMilliseconds = "load_ms"
+  }
+}
+
+/// What the server runs with, handed over by whoever loaded it (the `serve` command or a test).
+public struct LoadedModels: Sendable {
+  public var clip: CLIPModel
+  /// The CLIP model's name as clients see it (`ViT-B-32__openai`).
+  public var clipName: String
+  public var detector: YOLODetector
+  public var store: any CatalogStore
+  public var device: DeviceChoice
+  public var statuses: [ModelStatus]
+
+  public init(
+    clip: CLIPModel, clipName: String, detector: YOLODetector, store: any CatalogStore, device: DeviceChoice,
+    statuses: [ModelStatus]
+  ) {
+    self.clip = clip
+    self.clipName = clipName
+    self.detector = detector
+    self.store = store
+    self.device = device
+    self.statuses = statuses
+  }
+}
+
+/// One image to detect on, with its request's settings: requests with equal settings share
+/// a model run.
+struct DetectionJob: Sendable {
+  var image: RGBImage
+  var options: DetectionOptions
+}
+
+/// The loaded models behind dynamic batchers: every route goes through here, so concurrent
+/// requests share model runs and a full queue answers 429.
+final class ModelServices: Sendable {
+  let models: LoadedModels
+  let limits: RequestLimits
+  private let imageBatcher: DynamicBatcher<RGBImage, [Float]>
+  private let textBatcher: DynamicBatcher<String, [Float]>
+  private let detectionBatcher: DynamicBatcher<DetectionJob, [Detection]>
+
+  init(models: LoadedModels, limits: RequestLimits, maxWait: Duration, metrics: ServerMetrics) {
+    self.models = models
+    self.limits = limits
+    let options = BatchingOptions(maxBatch: limits.maxBatch, maxWait: maxWait, queueLength: limits.queueLength)
+    let clip = models.clip
+    let detector = models.detector
+    imageBatcher = DynamicBatcher(
+      name: "clip-visual", options: options, observer: metrics.batcherObserver(model: "clip-visual")
+    ) { try clip.embedImages($0) }
+    textBatcher = DynamicBatcher(
+      name: "clip-textual", options: options, observer: metrics.batcherObserver(model: "clip-textual")
+    ) { try clip.embedTexts($0) }
+    detectionBatcher = DynamicBatcher(
+      name: "detector", options: options, observer: metrics.batcherObserver(model: "detector")
+    ) { try Self.detect($0, with: detector) }
+  }
+
+  var clip: CLIPModel { models.clip }
+  var store: any CatalogStore { models.store }
+  var detector: YOLODetector { models.detector }
+
+  /// Decodes an image for CLIP: JPEGs are decoded at a reduced DCT scale when much larger
+  /// than the model's input (docs/clip.md).
+  func decodeForCLIP(_ data: Data) async throws -> RGBImage {
+    try await decodeImage(data, maxPixels: limits.maxPixels, minimumShortSide: clip.fastDecodeShortSide)
+  }
+
+  func embedImages(_ images: [RGBImage]) async throws -> [[Float]] {
+    try await imageBatcher.submit(images)
+  }
+
+  func embedTexts(_ texts: [String]) async throws -> [[Float]] {
+    for text in texts where text.count > limits.maxTextLength {
+      throw APIError.badRequest("a text of \(text.count) characters is over the limit of \(limits.maxTextLength)")
+    }
+    guard texts.allSatisfy({ !$0.isEmpty }) else { throw APIError.badRequest("empty text") }
+    return try await textBatcher.submit(texts)
+  }
+
+  /// Detections with distance estimates (by `distance`) in one decoded image.
+  func detect(_ image: RGBImage, options: DetectionOptions, distance: DistanceEstimator) async throws
+    -> [DetectedObject]
+  {
+    let detections = try await detectionBatcher.submit([DetectionJob(image: image, options: options)])[0]
+    return detections.map {
+      DetectedObject($0, distanceMetres: distance.distance(to: $0, imageHeight: image.height))
+    }
+  }
+
+  /// Runs a batch of detection jobs: jobs with the same settings go through the model
+  /// together; answers come back in job order.
+  private static func detect(_ jobs: [DetectionJob], with detector: YOLODetector) throws -> [[Detection]] {
+    var results = [[Detection]](repeating: [], count: jobs.count)
+    var groups: [(options: DetectionOptions, indices: [Int])] = []
+    for (index, job) in jobs.enumerated() {
+      if let group = groups.firstIndex(where: { $0.options == job.options }) {
+        groups[group].indices.append(index)
+      } else {
+        groups.append((job.options, [index]))
+      }
+    }
+    for group in groups {
+      let answers = try detector.detect(group.indices.map { jobs[$0].image }, options: group.options)
+      for (index, answer) in zip(group.indices, answers) { results[index] = answer }
+    }
+    return results
+  }
+
+  /// Refuses new model work; what is queued still finishes.
+  func close() {
+    imageBatcher.close()
+    textBatcher.close()
+    detectionBatcher.close()
+  }
+}

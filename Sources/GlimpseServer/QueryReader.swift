@@ -1,0 +1,57 @@
+import Foundation
+import Hummingbird
+
+/// Typed, bounded access to a request's query parameters: a value out of range or of the
+/// wrong type is a 400 that names the parameter, never a silent default.
+struct QueryReader {
+  let parameters: Parameters
+
+  init(_ request: Request) { parameters = request.uri.queryParameters }
+
+  func string(_ name: String) -> String? {
+    parameters.get(name).flatMap { $0.isEmpty ? nil : $0 }
+  }
+
+  func int(_ name: String, in range: ClosedRange<Int>) throws -> Int? {
+    guard let text = string(name) else { return nil }
+    guard let value = Int(text), range.contains(value) else {
+      throw APIError.invalidParameter("'\(name)' must be an integer in \(range.lowerBound)…\(range.upperBound), got '\(text)'")
+    }
+    return value
+  }
+
+  /// A number within `range`; `open` excludes the bounds (a field of view of 0° means nothing).
+  func double(_ name: String, in range: ClosedRange<Double>, open: Bool = false) throws -> Double? {
+    guard let text = string(name) else { return nil }
+    guard let value = Double(text), value.isFinite, range.contains(value),
+      !open || (value != range.lowerBound && value != range.upperBound)
+    else {
+      let bounds = open ? "(\(range.lowerBound), \(range.upperBound))" : "[\(range.lowerBound), \(range.upperBound)]"
+      throw APIError.invalidParameter("'\(name)' must be a number in \(bounds), got '\(text)'")
+    }
+    return value
+  }
+
+  func bool(_ name: String) throws -> Bool? {
+    guard let text = string(name)?.lowercased() else { return nil }
+    switch text {
+    case "true", "1", "yes": return true
+    case "false", "0", "no": return false
+    default: throw APIError.invalidParameter("'\(name)' must be true or false, got '\(text)'")
+    }
+  }
+
+  /// A comma-separated list (`classes=person,car`), nil when absent.
+  func list(_ name: String) -> [String]? {
+    string(name).map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
+  }
+}
+
+/// `k` of a search: 1 through the server's `maxResults`.
+func validatedK(_ k: Int?, limits: RequestLimits, default defaultValue: Int = 10) throws -> Int {
+  let value = k ?? defaultValue
+  guard (1...limits.maxResults).contains(value) else {
+    throw APIError.invalidParameter("'k' must be in 1…\(limits.maxResults), got \(value)")
+  }
+  return value
+}

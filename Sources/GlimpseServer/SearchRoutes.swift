@@ -1,0 +1,106 @@
+import Catalog
+import Foundation
+import Hummingbird
+
+/// `POST /v1/search`: the catalog's nearest items to a text, an image or a vector.
+struct SearchRoutes {
+  let state: ServerState
+
+  func register(on router: TimedRouter) {
+    router.post("/v1/search") { request, _ in try await search(request) }
+  }
+
+  private struct SearchRequest: StrictDecodable {
+    static let fields: Set<String> = ["text", "image", "embedding", "k", "filter"]
+    var text: String?
+    var image: String?
+    var embedding: [Float]?
+    var k: Int?
+    var filter: FilterBody?
+  }
+
+  struct SearchResponse: Encodable {
+    var results: [SearchResult]
+    var tookMilliseconds: Double
+
+    enum CodingKeys: String, CodingKey {
+      case results
+      case tookMilliseconds = "took_ms"
+    }
+  }
+
+  private func search(_ request: Request) async throws -> Response {
+    let started = ContinuousClock.now
+    let services = try state.services()
+    let limits = services.limits
+    let vector: [Float]
+    let k: Int
+    let filter: SearchFilter
+    switch try await RequestPayload.read(request, limits: limits) {
+    case .image(let data):
+      let query = QueryReader(request)
+      k = try validatedK(query.int("k", in: Int.min...Int.max), limits: limits)
+      filter = try FilterBody.parse(query.string("filter"))
+      vector = try await services.embedImages([services.decodeForCLIP(data)])[0]
+    case .multipart(let form):
+      k = try validatedK(form.first("k")?.text.map(parseK), limits: limits)
+      filter = try FilterBody.parse(form.first("filter")?.text)
+      vector = try await services.embedImages([services.decodeForCLIP(RequestPayload.image(in: form))])[0]
+    case .json(let data):
+      let body = try JSONBody.decode(SearchRequest.self, from: data)
+      k = try validatedK(body.k, limits: limits)
+      filter = body.filter?.searchFilter ?? SearchFilter()
+      vector = try await queryVector(body, services: services)
+    }
+    let results = try await services.store.search(vector: vector, k: k, filter: filter)
+    return JSONBody.response(
+      SearchResponse(results: results, tookMilliseconds: started.duration(to: .now).milliseconds))
+  }
+
+  private func parseK(_ text: String) throws -> Int {
+    guard let k = Int(text.trimmingCharacters(in: .whitespaces)) else {
+      throw APIError.invalidParameter("'k' must be an integer, got '\(text)'")
+    }
+    return k
+  }
+
+  private func queryVector(_ body: SearchRequest, services: ModelServices) async throws -> [Float] {
+    switch (body.text, body.image, body.embedding) {
+    case (let text?, nil, nil):
+      return try await services.embedTexts([text])[0]
+    case (nil, let image?, nil):
+      let data = try decodeBase64Image(image, field: "image")
+      return try await services.embedImages([services.decodeForCLIP(data)])[0]
+    case (nil, nil, let embedding?):
+      return embedding
+    default:
+      throw APIError.badRequest("send exactly one of 'text', 'image' and 'embedding'")
+    }
+  }
+}
+
+/// A search filter as clients write it: `{"tags": [...], "metadata": {"field": value or [values]}}`.
+struct FilterBody: StrictDecodable {
+  static let fields: Set<String> = ["tags", "metadata"]
+  var tags: [String]?
+  var metadata: [String: JSONValue]?
+
+  var searchFilter: SearchFilter {
+    SearchFilter(
+      tags: tags ?? [],
+      metadata: (metadata ?? [:]).mapValues { value in
+        if case .array(let values) = value { return values }
+        return [value]
+      })
+  }
+
+  /// The filter of a query parameter or form field (JSON text), empty when absent.
+  static func parse(_ text: String?) throws -> SearchFilter {
+    guard let text, !text.isEmpty else { return SearchFilter() }
+    return try JSONBody.decode(FilterBody.self, from: Data(text.utf8)).searchFilter
+  }
+}
+
+extension Duration {
+  var milliseconds: Double { Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15 }
+}

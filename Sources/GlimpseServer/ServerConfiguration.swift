@@ -1,0 +1,37 @@
+import Foundation
+
+/// Everything `glimpse serve` can be told: where to listen, limits, keys, CORS.
+public struct ServerConfiguration: Sendable {
+  public var host = "127.0.0.1"
+  public var port = 8080
+  public var limits = RequestLimits()
+  /// Keys accepted for writes (`Authorization: Bearer KEY` or `X-API-Key: KEY`); empty: open.
+  public var apiKeys: Set<String> = []
+  /// Origins allowed by CORS (`*` for any); empty: no CORS headers.
+  public var corsOrigins: [String] = []
+  /// Longest wait of the first request in a model run for others to join it.
+  public var maxWait: Duration = .milliseconds(2)
+
+  public init() {}
+}
+
+/// Bounds on what one request may ask for. Beyond them the server answers 413, 400 or 429
+/// rather than spending memory or time it does not have.
+public struct RequestLimits: Sendable {
+  /// Largest request body (HTTP 413 beyond).
+  public var maxBodyBytes = 20 * 1024 * 1024
+  /// Largest decoded image, in pixels (HTTP 413 beyond): a 50 MP cap stops decompression bombs.
+  public var maxPixels = 50_000_000
+  /// Most images or texts in one request, and in one model run.
+  public var maxBatch = 32
+  /// Longest text, in characters.
+  public var maxTextLength = 1000
+  /// Longest a request may take before it is answered 504.
+  public var requestTimeout: Duration = .seconds(30)
+  /// Most inputs waiting per model; beyond it 429 with `Retry-After`.
+  public var queueLength = 64
+  /// Largest `k` of a search, and `limit` of a listing.
+  public var maxResults = 1000
+
+  public init() {}
+}

@@ -1,0 +1,91 @@
+import Foundation
+import Logging
+import Runtime
+
+/// Where the server is in its life: loading models, ready, failed to load, or stopping.
+/// `/readyz` and every model route read it; the server listens from the first moment, so
+/// that orchestrators see it alive (`/healthz`) while the models load.
+public final class ServerState: Sendable {
+  enum Phase {
+    case loading
+    case ready(ModelServices)
+    case failed(String)
+    case stopping
+  }
+
+  private let phase = LockedValue<Phase>(.loading)
+  let configuration: ServerConfiguration
+  let metrics: ServerMetrics
+  let startedAt = ContinuousClock.now
+
+  public init(configuration: ServerConfiguration, metrics: ServerMetrics = ServerMetrics()) {
+    self.configuration = configuration
+    self.metrics = metrics
+  }
+
+  /// Installs loaded models: from now on `/readyz` answers 200.
+  public func ready(with models: LoadedModels) {
+    let services = ModelServices(
+      models: models, limits: configuration.limits, maxWait: configuration.maxWait, metrics: metrics)
+    phase.set(.ready(services))
+  }
+
+  /// Records why the models could not be loaded (`/readyz` says it).
+  public func failed(_ reason: String) { phase.set(.failed(reason)) }
+
+  /// Refuses new model work from now on (503); requests already queued finish.
+  public func beginShutdown() {
+    let previous = phase.exchange(.stopping)
+    if case .ready(let services) = previous { services.close() }
+  }
+
+  public var isReady: Bool {
+    if case .ready = phase.get() { return true }
+    return false
+  }
+
+  /// The models, or the 503 that explains why there are none.
+  func services() throws -> ModelServices {
+    switch phase.get() {
+    case .ready(let services): return services
+    case .loading: throw APIError.notReady
+    case .failed(let reason): throw APIError(.serviceUnavailable, "not_ready", "the models failed to load: \(reason)")
+    case .stopping: throw APIError(.serviceUnavailable, "shutting_down", "the server is shutting down")
+    }
+  }
+
+  /// The models for routes that only describe them (`/v1/hardware`), nil while loading.
+  func loadedModels() -> LoadedModels? {
+    if case .ready(let services) = phase.get() { return services.models }
+    return nil
+  }
+}
+
+/// A value behind a lock, for state read from many tasks and changed rarely.
+final class LockedValue<Value>: @unchecked Sendable {
+  private var value: Value
+  private let lock = NSLock()
+
+  init(_ value: Value) { self.value = value }
+
+  func get() -> Value {
+    lock.lock()
+    defer { lock.unlock() }
+    return value
+  }
+
+  func set(_ newValue: Value) {
+    lock.lock()
+    value = newValue
+    lock.unlock()
+  }
+
+  /// Sets a new value and returns the old one.
+  func exchange(_ newValue: Value) -> Value {
+    lock.lock()
+    defer { lock.unlock() }
+    let old = value
+    value = newValue
+    return old
+  }
+}

@@ -1,0 +1,193 @@
+import Foundation
+
+/// Why a batcher refused work.
+public enum BatcherError: Error, Equatable, CustomStringConvertible {
+  /// More inputs are waiting than `queueLength`: the caller should retry later (HTTP 429).
+  case queueFull(waiting: Int, limit: Int)
+  /// One request carried more inputs than one model run takes.
+  case tooManyInputs(count: Int, limit: Int)
+  /// The batcher was closed (the server is shutting down).
+  case closed
+
+  public var description: String {
+    switch self {
+    case .queueFull(let waiting, let limit):
+      "the queue is full (\(waiting) inputs waiting, limit \(limit)): retry shortly"
+    case .tooManyInputs(let count, let limit): "\(count) inputs in one request, the limit is \(limit)"
+    case .closed: "the server is shutting down"
+    }
+  }
+}
+
+/// Settings of a `DynamicBatcher`.
+public struct BatchingOptions: Sendable, Equatable {
+  /// Most inputs in one model run.
+  public var maxBatch: Int
+  /// How long the first waiting input may wait for others to join its run.
+  public var maxWait: Duration
+  /// Most inputs waiting (not counting the run in progress); beyond it, `queueFull`.
+  public var queueLength: Int
+
+  public init(maxBatch: Int = 32, maxWait: Duration = .milliseconds(2), queueLength: Int = 64) {
+    self.maxBatch = max(1, maxBatch)
+    self.maxWait = maxWait
+    self.queueLength = max(1, queueLength)
+  }
+}
+
+/// What a batcher reports, for metrics.
+public struct BatcherObserver: Sendable {
+  public var batchRan: @Sendable (_ size: Int, _ seconds: Double) -> Void
+  public var queueDepthChanged: @Sendable (_ depth: Int) -> Void
+
+  public init(
+    batchRan: @escaping @Sendable (Int, Double) -> Void = { _, _ in },
+    queueDepthChanged: @escaping @Sendable (Int) -> Void = { _ in }
+  ) {
+    self.batchRan = batchRan
+    self.queueDepthChanged = queueDepthChanged
+  }
+}
+
+/// Merges concurrent requests into one model run: up to `maxBatch` inputs, or whatever has
+/// arrived `maxWait` after the oldest waiting input. Each request gets exactly its own outputs.
+///
+/// Model runs block a thread for milliseconds to seconds, so they happen on a dedicated
+/// thread rather than in Swift's cooperative pool (whose few threads also serve the network).
+/// The inputs of one request always run together, in order.
+public final class DynamicBatcher<Input: Sendable, Output: Sendable>: @unchecked Sendable {
+  public typealias Run = @Sendable ([Input]) throws -> [Output]
+
+  private struct Request {
+    var inputs: [Input]
+    var enqueued: ContinuousClock.Instant
+    var continuation: CheckedContinuation<[Output], any Error>
+  }
+
+  public let name: String
+  public let options: BatchingOptions
+  private let run: Run
+  private let observer: BatcherObserver
+  private let condition = NSCondition()
+  private var waiting: [Request] = []
+  private var waitingInputs = 0
+  private var isClosed = false
+  private var worker: Thread?
+
+  public init(name: String, options: BatchingOptions, observer: BatcherObserver = BatcherObserver(), run: @escaping Run) {
+    self.name = name
+    self.options = options
+    self.observer = observer
+    self.run = run
+    let thread = Thread { [unowned self] in self.workLoop() }
+    thread.name = "glimpse-batcher-\(name)"
+    worker = thread
+    thread.start()
+  }
+
+  /// Inputs waiting for a run.
+  public var queueDepth: Int {
+    condition.lock()
+    defer { condition.unlock() }
+    return waitingInputs
+  }
+
+  /// Runs `inputs` (in one model run, possibly with other requests' inputs) and returns
+  /// their outputs in order.
+  public func submit(_ inputs: [Input]) async throws -> [Output] {
+    guard !inputs.isEmpty else { return [] }
+    guard inputs.count <= options.maxBatch else {
+      throw BatcherError.tooManyInputs(count: inputs.count, limit: options.maxBatch)
+    }
+    return try await withCheckedThrowingContinuation { continuation in
+      condition.lock()
+      defer { condition.unlock() }
+      if isClosed { return continuation.resume(throwing: BatcherError.closed) }
+      if waitingInputs + inputs.count > options.queueLength {
+        return continuation.resume(
+          throwing: BatcherError.queueFull(waiting: waitingInputs, limit: options.queueLength))
+      }
+      waiting.append(Request(inputs: inputs, enqueued: .now, continuation: continuation))
+      waitingInputs += inputs.count
+      observer.queueDepthChanged(waitingInputs)
+      condition.signal()
+    }
+  }
+
+  /// Refuses new work; what is already queued still runs. The worker thread then ends.
+  public func close() {
+    condition.lock()
+    isClosed = true
+    condition.broadcast()
+    condition.unlock()
+  }
+
+  // MARK: Worker
+
+  private func workLoop() {
+    while let batch = nextBatch() {
+      execute(batch)
+    }
+  }
+
+  /// Blocks until a batch is ready: full, or the oldest request has waited `maxWait`.
+  /// Returns nil once closed and drained.
+  private func nextBatch() -> [Request]? {
+    condition.lock()
+    defer { condition.unlock() }
+    while waiting.isEmpty {
+      if isClosed { return nil }
+      condition.wait()
+    }
+    let deadline = waiting[0].enqueued + options.maxWait
+    while waitingInputs < options.maxBatch && !isClosed {
+      let remaining = ContinuousClock.now.duration(to: deadline)
+      if remaining <= .zero { break }
+      _ = condition.wait(until: Date(timeIntervalSinceNow: remaining.seconds))
+    }
+    var batch: [Request] = []
+    var size = 0
+    while let first = waiting.first, size + first.inputs.count <= options.maxBatch {
+      batch.append(waiting.removeFirst())
+      size += first.inputs.count
+    }
+    waitingInputs -= size
+    observer.queueDepthChanged(waitingInputs)
+    return batch
+  }
+
+  private func execute(_ batch: [Request]) {
+    let inputs = batch.flatMap(\.inputs)
+    let start = ContinuousClock.now
+    do {
+      let outputs = try run(inputs)
+      guard outputs.count == inputs.count else {
+        throw BatcherRunError(message: "\(name): \(outputs.count) outputs for \(inputs.count) inputs")
+      }
+      observer.batchRan(inputs.count, start.duration(to: .now).seconds)
+      var offset = 0
+      for request in batch {
+        request.continuation.resume(returning: Array(outputs[offset..<offset + request.inputs.count]))
+        offset += request.inputs.count
+      }
+    } catch {
+      // One bad input must not fail its neighbours: run each request alone to find out.
+      if batch.count == 1 { return batch[0].continuation.resume(throwing: error) }
+      for request in batch { execute([request]) }
+    }
+  }
+}
+
+/// A model run returned the wrong number of outputs.
+public struct BatcherRunError: Error, CustomStringConvertible {
+  public var message: String
+  public var description: String { message }
+}
+
+extension Duration {
+  /// The duration in seconds, as a `Double`.
+  public var seconds: Double {
+    let parts = components
+    return Double(parts.seconds) + Double(parts.attoseconds) / 1e18
+  }
+}
