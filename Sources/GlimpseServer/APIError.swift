@@ -4,6 +4,7 @@ import Detection
 import Foundation
 import Hummingbird
 import Imaging
+import NIOCore
 import Runtime
 
 /// An error answered to the client as `{"error": {"code", "message"}}` with its HTTP status.
@@ -62,6 +63,8 @@ extension APIError {
     case let error as CatalogError: self = Self.catalog(error)
     case let error as BatcherError: self = Self.batcher(error)
     case let error as HTTPError: self = Self.http(error)
+    case is NIOTooManyBytesError:
+      self = APIError(.contentTooLarge, "payload_too_large", "the request body is over the limit")
     case is CancellationError: self = APIError(.serviceUnavailable, "cancelled", "the request was cancelled")
     default: self = APIError(.internalServerError, "internal", "internal error: \(error)")
     }
@@ -130,6 +133,15 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
   {
     do {
       return try await next(request, context)
+    } catch let error as HTTPError where error.status == .notFound {
+      // The router answers 404 for a known path with the wrong method: say 405 and what is allowed.
+      let allowed = RouteTable.allowedMethods(for: request.uri.path)
+      guard !allowed.isEmpty else { return try APIError(error).response(from: request, context: context) }
+      var apiError = APIError(
+        .methodNotAllowed, "method_not_allowed",
+        "\(request.method) is not allowed on \(request.uri.path): use \(allowed.map(\.rawValue).joined(separator: ", "))")
+      apiError.headers[.allow] = allowed.map(\.rawValue).joined(separator: ", ")
+      return try apiError.response(from: request, context: context)
     } catch {
       let apiError = APIError(error)
       if apiError.status == .internalServerError {
@@ -137,5 +149,29 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
       }
       return try apiError.response(from: request, context: context)
     }
+  }
+}
+
+/// The methods of each route, to tell a wrong method (405) from an unknown path (404).
+enum RouteTable {
+  static let routes: [(path: String, methods: [HTTPRequest.Method])] = [
+    ("/", [.get]), ("/index.html", [.get]), ("/app.js", [.get]), ("/style.css", [.get]), ("/openapi.yaml", [.get]),
+    ("/healthz", [.get]), ("/readyz", [.get]), ("/metrics", [.get]), ("/v1/hardware", [.get]),
+    ("/v1/embed", [.post]), ("/v1/search", [.post]), ("/v1/classify", [.post]), ("/v1/detect", [.post]),
+    ("/v1/items", [.get, .post]), ("/v1/items/*", [.get, .put, .delete]), ("/v1/ar/stream", [.get]),
+  ]
+
+  static func allowedMethods(for path: String) -> [HTTPRequest.Method] {
+    let trimmed = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
+    for route in routes {
+      if route.path == trimmed { return route.methods }
+      if route.path.hasSuffix("/*") {
+        let prefix = route.path.dropLast()
+        if trimmed.hasPrefix(prefix), !trimmed.dropFirst(prefix.count).contains("/"), trimmed.count > prefix.count {
+          return route.methods
+        }
+      }
+    }
+    return []
   }
 }

@@ -84,16 +84,22 @@ struct DetectionSettings: Sendable {
     self.k = try validatedK(k, limits: services.limits, default: 3)
   }
 
-  /// Detections in `image`, with catalog matches when `search` is on.
+  /// Most objects searched in one image: the most confident ones. At a low threshold a
+  /// detector returns hundreds of boxes, and embedding each crop would cost seconds.
+  static let maxSearchedObjects = 16
+
+  /// Detections in `image`, with catalog matches (for the most confident objects) when
+  /// `search` is on.
   func run(on image: RGBImage, services: ModelServices) async throws -> [DetectedObject] {
     var objects = try await services.detect(image, options: options, distance: distance)
     guard search, !objects.isEmpty else { return objects }
-    let crops = objects.map { image.cropped(x1: $0.box.x1, y1: $0.box.y1, x2: $0.box.x2, y2: $0.box.y2, margin: 0.1) }
+    let searched = objects.prefix(Self.maxSearchedObjects)
+    let crops = searched.map { image.cropped(x1: $0.box.x1, y1: $0.box.y1, x2: $0.box.x2, y2: $0.box.y2, margin: 0.1) }
     var embeddings: [[Float]] = []
     for start in stride(from: 0, to: crops.count, by: services.limits.maxBatch) {
       embeddings += try await services.embedImages(Array(crops[start..<min(start + services.limits.maxBatch, crops.count)]))
     }
-    for index in objects.indices {
+    for index in searched.indices {
       objects[index].matches = try await services.store.search(vector: embeddings[index], k: k, filter: SearchFilter())
     }
     return objects

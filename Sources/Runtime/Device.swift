@@ -51,6 +51,12 @@ public struct DeviceChoice: Equatable, Sendable {
   public var request: DeviceRequest
   public var device: Device
   public var reason: String
+
+  public init(request: DeviceRequest, device: Device, reason: String) {
+    self.request = request
+    self.device = device
+    self.reason = reason
+  }
 }
 
 public enum DeviceError: Error, Equatable, CustomStringConvertible {
