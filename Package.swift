@@ -105,7 +105,13 @@ let package = Package(
     ),
     // Runs the built `glimpse` binary: indexing, search, items, durability under SIGKILL.
     .testTarget(
-      name: "GlimpseCLITests", dependencies: ["Catalog", "Imaging", "Pipeline"], exclude: ["Fixtures"]),
+      name: "GlimpseCLITests",
+      dependencies: [
+        "Catalog", "Imaging", "Pipeline",
+        .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+        .product(name: "Logging", package: "swift-log"),
+      ],
+      exclude: ["Fixtures"]),
     .testTarget(
       name: "DetectionTests", dependencies: ["Detection", "Imaging", "ONNXRuntime"], exclude: ["Fixtures"]),
     .testTarget(
@@ -113,7 +119,6 @@ let package = Package(
       dependencies: [
         "GlimpseServer", "Catalog", "CLIP", "Detection", "Imaging", "Runtime",
         .product(name: "HummingbirdTesting", package: "hummingbird"),
-        .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
       ]
     ),
     .testTarget(name: "ImagingTests", dependencies: ["Imaging", "ONNXRuntime"], exclude: ["Fixtures"]),
