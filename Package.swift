@@ -90,7 +90,8 @@ let package = Package(
     .executableTarget(
       name: "glimpse",
       dependencies: [
-        "Catalog", "CLIP", "Detection", "GlimpseServer", "Imaging", "ONNXRuntime", "Pipeline", "PostgresCatalog", "Runtime",
+        "Catalog", "CLIP", "Detection", "GlimpseServer", "Imaging", "ONNXRuntime", "Pipeline",
+        "PostgresCatalog", "Runtime",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ]

@@ -33,13 +33,15 @@ public final class CLIPModel: Sendable {
       case 0:
         loads.visual = Result {
           try Session(
-            modelPath: bundle.visualModel.path, environment: environment, configuration: configuration, logger: logger)
+            modelPath: bundle.visualModel.path, environment: environment, configuration: configuration,
+            logger: logger)
         }
         loads.visualSeconds = start.duration(to: .now).seconds
       case 1:
         loads.textual = Result {
           try Session(
-            modelPath: bundle.textualModel.path, environment: environment, configuration: configuration, logger: logger)
+            modelPath: bundle.textualModel.path, environment: environment, configuration: configuration,
+            logger: logger)
         }
         loads.textualSeconds = start.duration(to: .now).seconds
       default:

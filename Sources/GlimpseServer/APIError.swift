@@ -118,7 +118,8 @@ extension APIError {
     return switch error.status {
     case .notFound: .notFound(error.body ?? "no such route")
     case .methodNotAllowed: APIError(.methodNotAllowed, "method_not_allowed", message)
-    case .contentTooLarge: APIError(.contentTooLarge, "payload_too_large", "the request body is over the limit")
+    case .contentTooLarge:
+      APIError(.contentTooLarge, "payload_too_large", "the request body is over the limit")
     case .unauthorized: APIError(.unauthorized, "unauthorized", message)
     default: APIError(error.status, error.status.code < 500 ? "bad_request" : "internal", message)
     }
@@ -139,7 +140,8 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
       guard !allowed.isEmpty else { return try APIError(error).response(from: request, context: context) }
       var apiError = APIError(
         .methodNotAllowed, "method_not_allowed",
-        "\(request.method) is not allowed on \(request.uri.path): use \(allowed.map(\.rawValue).joined(separator: ", "))")
+        "\(request.method) is not allowed on \(request.uri.path): use \(allowed.map(\.rawValue).joined(separator: ", "))"
+      )
       apiError.headers[.allow] = allowed.map(\.rawValue).joined(separator: ", ")
       return try apiError.response(from: request, context: context)
     } catch {
@@ -155,7 +157,8 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
 /// The methods of each route, to tell a wrong method (405) from an unknown path (404).
 enum RouteTable {
   static let routes: [(path: String, methods: [HTTPRequest.Method])] = [
-    ("/", [.get]), ("/index.html", [.get]), ("/app.js", [.get]), ("/style.css", [.get]), ("/openapi.yaml", [.get]),
+    ("/", [.get]), ("/index.html", [.get]), ("/app.js", [.get]), ("/style.css", [.get]),
+    ("/openapi.yaml", [.get]),
     ("/healthz", [.get]), ("/readyz", [.get]), ("/metrics", [.get]), ("/v1/hardware", [.get]),
     ("/v1/embed", [.post]), ("/v1/search", [.post]), ("/v1/classify", [.post]), ("/v1/detect", [.post]),
     ("/v1/items", [.get, .post]), ("/v1/items/*", [.get, .put, .delete]), ("/v1/ar/stream", [.get]),
@@ -167,7 +170,9 @@ enum RouteTable {
       if route.path == trimmed { return route.methods }
       if route.path.hasSuffix("/*") {
         let prefix = route.path.dropLast()
-        if trimmed.hasPrefix(prefix), !trimmed.dropFirst(prefix.count).contains("/"), trimmed.count > prefix.count {
+        if trimmed.hasPrefix(prefix), !trimmed.dropFirst(prefix.count).contains("/"),
+          trimmed.count > prefix.count
+        {
           return route.methods
         }
       }

@@ -56,7 +56,9 @@ struct ARStreamSession {
         switch message {
         case .binary(let buffer):
           frameNumber += 1
-          if case .dropped = slot.yield(Frame(number: frameNumber, data: Data(buffer: buffer), settings: settings)) {
+          if case .dropped = slot.yield(
+            Frame(number: frameNumber, data: Data(buffer: buffer), settings: settings))
+          {
             dropped.set(dropped.get() + 1)
             state.metrics.arFrame(dropped: true)
           }
@@ -73,7 +75,9 @@ struct ARStreamSession {
     }
   }
 
-  private func process(_ frames: AsyncStream<Frame>, dropped: LockedValue<Int>, outbound: WebSocketOutboundWriter) async {
+  private func process(
+    _ frames: AsyncStream<Frame>, dropped: LockedValue<Int>, outbound: WebSocketOutboundWriter
+  ) async {
     for await frame in frames {
       let started = ContinuousClock.now
       let reply: String
@@ -110,7 +114,8 @@ struct ARStreamSession {
     if message.fov_deg == nil && message.focal_px == nil { next.distance = settings.distance }
     if message.search == nil { next.search = settings.search }
     if message.k == nil { next.k = settings.k }
-    guard (0...1).contains(next.options.confidenceThreshold), (0...1).contains(next.options.iouThreshold) else {
+    guard (0...1).contains(next.options.confidenceThreshold), (0...1).contains(next.options.iouThreshold)
+    else {
       throw APIError.invalidParameter("'conf' and 'iou' must lie in 0…1")
     }
     return next

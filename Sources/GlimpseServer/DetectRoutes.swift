@@ -22,7 +22,8 @@ struct DetectRoutes {
     switch try await RequestPayload.read(request, limits: services.limits) {
     case .image(let bytes): data = bytes
     case .multipart(let form): data = try RequestPayload.image(in: form)
-    case .json: throw APIError.unsupportedMediaType("send the image as its raw bytes or as multipart field 'image'")
+    case .json:
+      throw APIError.unsupportedMediaType("send the image as its raw bytes or as multipart field 'image'")
     }
     let image = try await decodeImage(data, maxPixels: services.limits.maxPixels)
     let objects = try await settings.run(on: image, services: services)
@@ -60,14 +61,16 @@ struct DetectionSettings: Sendable {
 
   init(query: QueryReader, services: ModelServices) throws {
     try self.init(
-      conf: query.double("conf", in: 0...1), iou: query.double("iou", in: 0...1), classes: query.list("classes"),
+      conf: query.double("conf", in: 0...1), iou: query.double("iou", in: 0...1),
+      classes: query.list("classes"),
       fieldOfView: query.double("fov_deg", in: 0...180, open: true),
       focalPixels: query.double("focal_px", in: 0...1e6, open: true), search: query.bool("search"),
       k: query.int("k", in: Int.min...Int.max), services: services)
   }
 
   init(
-    conf: Double?, iou: Double?, classes: [String]?, fieldOfView: Double?, focalPixels: Double?, search: Bool?,
+    conf: Double?, iou: Double?, classes: [String]?, fieldOfView: Double?, focalPixels: Double?,
+    search: Bool?,
     k: Int?, services: ModelServices
   ) throws {
     if let conf { options.confidenceThreshold = Float(conf) }
@@ -94,13 +97,17 @@ struct DetectionSettings: Sendable {
     var objects = try await services.detect(image, options: options, distance: distance)
     guard search, !objects.isEmpty else { return objects }
     let searched = objects.prefix(Self.maxSearchedObjects)
-    let crops = searched.map { image.cropped(x1: $0.box.x1, y1: $0.box.y1, x2: $0.box.x2, y2: $0.box.y2, margin: 0.1) }
+    let crops = searched.map {
+      image.cropped(x1: $0.box.x1, y1: $0.box.y1, x2: $0.box.x2, y2: $0.box.y2, margin: 0.1)
+    }
     var embeddings: [[Float]] = []
     for start in stride(from: 0, to: crops.count, by: services.limits.maxBatch) {
-      embeddings += try await services.embedImages(Array(crops[start..<min(start + services.limits.maxBatch, crops.count)]))
+      embeddings += try await services.embedImages(
+        Array(crops[start..<min(start + services.limits.maxBatch, crops.count)]))
     }
     for index in searched.indices {
-      objects[index].matches = try await services.store.search(vector: embeddings[index], k: k, filter: SearchFilter())
+      objects[index].matches = try await services.store.search(
+        vector: embeddings[index], k: k, filter: SearchFilter())
     }
     return objects
   }

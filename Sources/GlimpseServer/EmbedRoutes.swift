@@ -57,7 +57,9 @@ struct EmbedRoutes {
   private func checkCount(_ count: Int, limits: RequestLimits) throws {
     guard count > 0 else { throw APIError.badRequest("nothing to embed: the list is empty") }
     guard count <= limits.maxBatch else {
-      throw APIError(.contentTooLarge, "payload_too_large", "\(count) inputs in one request, the limit is \(limits.maxBatch)")
+      throw APIError(
+        .contentTooLarge, "payload_too_large",
+        "\(count) inputs in one request, the limit is \(limits.maxBatch)")
     }
   }
 
@@ -93,7 +95,9 @@ struct EmbedRoutes {
   private func classify(_ request: Request) async throws -> Response {
     let services = try state.services()
     let (imageData, labels) = try await classifyInput(request, limits: services.limits)
-    guard !labels.isEmpty else { throw APIError.badRequest("no labels: send 'labels' (comma-separated or a JSON array)") }
+    guard !labels.isEmpty else {
+      throw APIError.badRequest("no labels: send 'labels' (comma-separated or a JSON array)")
+    }
     try checkCount(labels.count, limits: services.limits)
     let image = try await services.decodeForCLIP(imageData)
     async let imageEmbedding = services.embedImages([image])
@@ -125,7 +129,6 @@ struct EmbedRoutes {
     return text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
   }
 }
-
 
 /// CLIP zero-shot probabilities: softmax over `scale · cos(image, label)`.
 func zeroShot(image: [Float], labels: [[Float]], scale: Float) -> [Float] {

@@ -35,9 +35,11 @@ public enum GlimpseServer {
       server: .http1WebSocketUpgrade(configuration: .init(ws: webSocket)) { request, _, logger in
         guard request.path?.split(separator: "?").first == "/v1/ar/stream" else { return .dontUpgrade }
         let session = ARStreamSession(state: state, logger: logger)
-        return .upgrade([:]) { inbound, outbound, _ in await session.run(inbound: inbound, outbound: outbound) }
+        return .upgrade([:]) { inbound, outbound, _ in await session.run(inbound: inbound, outbound: outbound)
+        }
       },
-      configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "glimpse"),
+      configuration: .init(
+        address: .hostname(configuration.host, port: configuration.port), serverName: "glimpse"),
       logger: logger)
   }
 

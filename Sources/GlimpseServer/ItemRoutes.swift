@@ -9,7 +9,9 @@ struct ItemRoutes {
   func register(on router: TimedRouter) {
     router.post("/v1/items") { request, _ in try await create(request) }
     router.get("/v1/items") { request, _ in try await list(request) }
-    router.get("/v1/items/{id}") { request, context in try await get(request, id: context.parameters.require("id")) }
+    router.get("/v1/items/{id}") { request, context in
+      try await get(request, id: context.parameters.require("id"))
+    }
     router.put("/v1/items/{id}") { request, context in
       try await replace(request, id: context.parameters.require("id"))
     }
@@ -71,7 +73,8 @@ struct ItemRoutes {
     let services = try state.services()
     var item = try await parseItem(request, services: services, pathID: nil)
     if try await services.store.get(id: item.id) != nil {
-      throw APIError(.conflict, "conflict", "an item with id '\(item.id)' exists: PUT /v1/items/{id} replaces it")
+      throw APIError(
+        .conflict, "conflict", "an item with id '\(item.id)' exists: PUT /v1/items/{id} replaces it")
     }
     item.createdAt = Date()
     item.updatedAt = item.createdAt
@@ -86,12 +89,15 @@ struct ItemRoutes {
     item.createdAt = existing?.createdAt ?? Date()
     item.updatedAt = Date()
     try await services.store.upsert([item])
-    return JSONBody.response(ItemResponse(item, includeEmbedding: false), status: existing == nil ? .created : .ok)
+    return JSONBody.response(
+      ItemResponse(item, includeEmbedding: false), status: existing == nil ? .created : .ok)
   }
 
   private func get(_ request: Request, id: String) async throws -> Response {
     let services = try state.services()
-    guard let item = try await services.store.get(id: id) else { throw APIError.notFound("no item with id '\(id)'") }
+    guard let item = try await services.store.get(id: id) else {
+      throw APIError.notFound("no item with id '\(id)'")
+    }
     let include = QueryReader(request).string("include")?.split(separator: ",").contains("embedding") ?? false
     return JSONBody.response(ItemResponse(item, includeEmbedding: include))
   }
@@ -108,12 +114,15 @@ struct ItemRoutes {
     let limit = try query.int("limit", in: 1...services.limits.maxResults) ?? 50
     let page = try await services.store.list(cursor: query.string("cursor"), limit: limit)
     return JSONBody.response(
-      ItemPageResponse(items: page.items.map { ItemResponse($0, includeEmbedding: false) }, nextCursor: page.nextCursor))
+      ItemPageResponse(
+        items: page.items.map { ItemResponse($0, includeEmbedding: false) }, nextCursor: page.nextCursor))
   }
 
   // MARK: Parsing
 
-  private func parseItem(_ request: Request, services: ModelServices, pathID: String?) async throws -> CatalogItem {
+  private func parseItem(_ request: Request, services: ModelServices, pathID: String?) async throws
+    -> CatalogItem
+  {
     let body: ItemRequest
     var imageData: Data?
     switch try await RequestPayload.read(request, limits: services.limits) {
@@ -124,7 +133,8 @@ struct ItemRoutes {
       imageData = try RequestPayload.image(in: form)
       body = ItemRequest(
         id: form.first("id")?.text, embedding: nil, image: nil,
-        metadata: try form.first("metadata")?.text.map(parseMetadata), tags: form.first("tags")?.text.map(parseTags))
+        metadata: try form.first("metadata")?.text.map(parseMetadata),
+        tags: form.first("tags")?.text.map(parseTags))
     case .json(let data):
       body = try JSONBody.decode(ItemRequest.self, from: data)
       imageData = try body.image.map { try decodeBase64Image($0, field: "image") }
@@ -139,7 +149,9 @@ struct ItemRoutes {
       sourcePath: nil, contentHash: imageData.map(ContentHash.sha256Hex))
   }
 
-  private func itemEmbedding(_ embedding: [Float]?, image: Data?, services: ModelServices) async throws -> [Float] {
+  private func itemEmbedding(_ embedding: [Float]?, image: Data?, services: ModelServices) async throws
+    -> [Float]
+  {
     switch (embedding, image) {
     case (let embedding?, nil):
       return try validatedVector(embedding, dimension: services.store.dimension)
@@ -151,7 +163,8 @@ struct ItemRoutes {
   }
 
   private func validatedID(_ id: String) throws -> String {
-    guard !id.isEmpty, id.utf8.count <= 256, !id.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+    guard !id.isEmpty, id.utf8.count <= 256,
+      !id.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
     else {
       throw APIError.badRequest("an item id must be 1 to 256 bytes without control characters")
     }

@@ -24,7 +24,8 @@ struct APIKeyMiddleware<Context: RequestContext>: RouterMiddleware {
 
   private func presentedKey(_ request: Request) -> String? {
     if let key = request.headers[HTTPField.Name("X-API-Key")!] { return key }
-    guard let authorization = request.headers[.authorization], authorization.lowercased().hasPrefix("bearer ") else {
+    guard let authorization = request.headers[.authorization], authorization.lowercased().hasPrefix("bearer ")
+    else {
       return nil
     }
     return String(authorization.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)

@@ -72,7 +72,8 @@ final class ModelServices: Sendable {
   init(models: LoadedModels, limits: RequestLimits, maxWait: Duration, metrics: ServerMetrics) {
     self.models = models
     self.limits = limits
-    let options = BatchingOptions(maxBatch: limits.maxBatch, maxWait: maxWait, queueLength: limits.queueLength)
+    let options = BatchingOptions(
+      maxBatch: limits.maxBatch, maxWait: maxWait, queueLength: limits.queueLength)
     let clip = models.clip
     let detector = models.detector
     imageBatcher = DynamicBatcher(
@@ -102,7 +103,8 @@ final class ModelServices: Sendable {
 
   func embedTexts(_ texts: [String]) async throws -> [[Float]] {
     for text in texts where text.count > limits.maxTextLength {
-      throw APIError.badRequest("a text of \(text.count) characters is over the limit of \(limits.maxTextLength)")
+      throw APIError.badRequest(
+        "a text of \(text.count) characters is over the limit of \(limits.maxTextLength)")
     }
     guard texts.allSatisfy({ !$0.isEmpty }) else { throw APIError.badRequest("empty text") }
     return try await textBatcher.submit(texts)

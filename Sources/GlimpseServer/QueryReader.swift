@@ -15,7 +15,8 @@ struct QueryReader {
   func int(_ name: String, in range: ClosedRange<Int>) throws -> Int? {
     guard let text = string(name) else { return nil }
     guard let value = Int(text), range.contains(value) else {
-      throw APIError.invalidParameter("'\(name)' must be an integer in \(range.lowerBound)…\(range.upperBound), got '\(text)'")
+      throw APIError.invalidParameter(
+        "'\(name)' must be an integer in \(range.lowerBound)…\(range.upperBound), got '\(text)'")
     }
     return value
   }
@@ -26,7 +27,8 @@ struct QueryReader {
     guard let value = Double(text), value.isFinite, range.contains(value),
       !open || (value != range.lowerBound && value != range.upperBound)
     else {
-      let bounds = open ? "(\(range.lowerBound), \(range.upperBound))" : "[\(range.lowerBound), \(range.upperBound)]"
+      let bounds =
+        open ? "(\(range.lowerBound), \(range.upperBound))" : "[\(range.lowerBound), \(range.upperBound)]"
       throw APIError.invalidParameter("'\(name)' must be a number in \(bounds), got '\(text)'")
     }
     return value
@@ -43,7 +45,9 @@ struct QueryReader {
 
   /// A comma-separated list (`classes=person,car`), nil when absent.
   func list(_ name: String) -> [String]? {
-    string(name).map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
+    string(name).map {
+      $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
   }
 }
 

@@ -12,9 +12,10 @@ enum RequestPayload {
   /// Reads the body (at most `limits.maxBodyBytes`, else 413) and sorts it by content type.
   static func read(_ request: Request, limits: RequestLimits) async throws -> RequestPayload {
     let contentType = request.headers[.contentType] ?? ""
-    let mediaType = contentType.split(separator: ";").first.map {
-      $0.trimmingCharacters(in: .whitespaces).lowercased()
-    } ?? ""
+    let mediaType =
+      contentType.split(separator: ";").first.map {
+        $0.trimmingCharacters(in: .whitespaces).lowercased()
+      } ?? ""
     let kind = try Kind(mediaType: mediaType)
     let buffer = try await request.body.collect(upTo: limits.maxBodyBytes)
     guard buffer.readableBytes > 0 else { throw APIError.badRequest("empty body") }
@@ -40,7 +41,8 @@ enum RequestPayload {
         throw APIError.unsupportedMediaType(
           mediaType.isEmpty
             ? "no Content-Type: send an image (image/jpeg, image/png, image/webp), multipart/form-data or application/json"
-            : "Content-Type \(mediaType) is not accepted: send an image, multipart/form-data or application/json")
+            : "Content-Type \(mediaType) is not accepted: send an image, multipart/form-data or application/json"
+        )
       }
     }
   }

@@ -30,7 +30,8 @@ public final class ServerMetrics: Sendable {
   /// The observer a model's batcher reports to.
   func batcherObserver(model: String) -> BatcherObserver {
     let labels = [("model", model)]
-    let batchSize = registry.makeValueHistogram(name: "glimpse_batch_size", labels: labels, buckets: Self.batchBuckets)
+    let batchSize = registry.makeValueHistogram(
+      name: "glimpse_batch_size", labels: labels, buckets: Self.batchBuckets)
     let runTime = registry.makeDurationHistogram(
       name: "glimpse_model_run_seconds", labels: labels, buckets: Self.latencyBuckets)
     let queueDepth = registry.makeGauge(name: "glimpse_queue_depth", labels: labels)
@@ -43,8 +44,10 @@ public final class ServerMetrics: Sendable {
   }
 
   func arFrame(dropped: Bool) {
-    registry.makeCounter(name: dropped ? "glimpse_ar_frames_dropped_total" : "glimpse_ar_frames_processed_total")
-      .increment()
+    registry.makeCounter(
+      name: dropped ? "glimpse_ar_frames_dropped_total" : "glimpse_ar_frames_processed_total"
+    )
+    .increment()
   }
 
   /// GPU memory and utilization, read from NVML when the metrics are scraped.
@@ -52,8 +55,10 @@ public final class ServerMetrics: Sendable {
     guard case .success(let nvml) = NVML.shared else { return }
     for gpu in nvml.gpus() {
       let labels = [("gpu", String(gpu.index)), ("name", gpu.name)]
-      registry.makeGauge(name: "glimpse_gpu_memory_used_bytes", labels: labels).set(Double(gpu.memoryUsedBytes))
-      registry.makeGauge(name: "glimpse_gpu_memory_total_bytes", labels: labels).set(Double(gpu.memoryTotalBytes))
+      registry.makeGauge(name: "glimpse_gpu_memory_used_bytes", labels: labels).set(
+        Double(gpu.memoryUsedBytes))
+      registry.makeGauge(name: "glimpse_gpu_memory_total_bytes", labels: labels).set(
+        Double(gpu.memoryTotalBytes))
       if let utilization = gpu.utilizationPercent {
         registry.makeGauge(name: "glimpse_gpu_utilization_percent", labels: labels).set(Double(utilization))
       }
@@ -86,7 +91,8 @@ struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
       throw error
     }
     metrics.requestFinished(
-      route: context.endpointPath ?? "unmatched", method: request.method.rawValue, status: response.status.code,
+      route: context.endpointPath ?? "unmatched", method: request.method.rawValue,
+      status: response.status.code,
       duration: start.duration(to: .now))
     return response
   }

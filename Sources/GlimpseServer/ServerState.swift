@@ -49,7 +49,8 @@ public final class ServerState: Sendable {
     switch phase.get() {
     case .ready(let services): return services
     case .loading: throw APIError.notReady
-    case .failed(let reason): throw APIError(.serviceUnavailable, "not_ready", "the models failed to load: \(reason)")
+    case .failed(let reason):
+      throw APIError(.serviceUnavailable, "not_ready", "the models failed to load: \(reason)")
     case .stopping: throw APIError(.serviceUnavailable, "shutting_down", "the server is shutting down")
     }
   }

@@ -19,7 +19,9 @@ struct ServiceRoutes {
         body: ResponseBody(byteBuffer: ByteBuffer(string: state.metrics.exposition())))
     }
     for (path, file, type) in WebAssets.routes {
-      router.get(RouterPath(stringLiteral: path)) { _, _ in try WebAssets.response(file: file, contentType: type) }
+      router.get(RouterPath(stringLiteral: path)) { _, _ in
+        try WebAssets.response(file: file, contentType: type)
+      }
     }
   }
 

@@ -74,7 +74,9 @@ public final class DynamicBatcher<Input: Sendable, Output: Sendable>: @unchecked
   private var isClosed = false
   private var worker: Thread?
 
-  public init(name: String, options: BatchingOptions, observer: BatcherObserver = BatcherObserver(), run: @escaping Run) {
+  public init(
+    name: String, options: BatchingOptions, observer: BatcherObserver = BatcherObserver(), run: @escaping Run
+  ) {
     self.name = name
     self.options = options
     self.observer = observer

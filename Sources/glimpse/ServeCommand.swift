@@ -41,7 +41,8 @@ struct Serve: AsyncParsableCommand {
       "Glimpse \(GlimpseVersion.current) listening on http://\(configuration.host):\(configuration.port) (models loading; /readyz turns 200 when ready)"
     )
     let loader = ServeModelLoader(
-      clipOptions: try clipOptions(), detectorModel: detectorModel, store: store, runtime: runtime, logger: logger)
+      clipOptions: try clipOptions(), detectorModel: detectorModel, store: store, runtime: runtime,
+      logger: logger)
     try await GlimpseServer.run(
       state: state, logger: logger, load: { try await loader.load() },
       shutdown: { models in
@@ -78,18 +79,21 @@ struct ServeModelLoader: Sendable {
       DetectorOptions.resolvedFolder(explicit: detectorModel, logger: logger))
     let logger = self.logger
     async let clipLoad = timed {
-      try CLIPModel(bundle: bundle, environment: environment, configuration: sessionConfiguration, logger: logger)
+      try CLIPModel(
+        bundle: bundle, environment: environment, configuration: sessionConfiguration, logger: logger)
     }
     async let detectorLoad = timed {
       try YOLODetector(
-        modelPath: detectorPath, environment: environment, configuration: sessionConfiguration, logger: logger)
+        modelPath: detectorPath, environment: environment, configuration: sessionConfiguration, logger: logger
+      )
     }
     let (clip, _) = try await clipLoad
     let (detector, detectorSeconds) = try await detectorLoad
     let catalog = try await store.open(model: bundle.name, dimension: clip.dimension)
     let statuses = [
       status(bundle.name, "clip-visual", bundle.visualModel, "\(bundle.precision)", clip.loadSeconds.visual),
-      status(bundle.name, "clip-textual", bundle.textualModel, "\(bundle.precision)", clip.loadSeconds.textual),
+      status(
+        bundle.name, "clip-textual", bundle.textualModel, "\(bundle.precision)", clip.loadSeconds.textual),
       status(
         URL(fileURLWithPath: detectorPath).deletingLastPathComponent().lastPathComponent, "detector",
         URL(fileURLWithPath: detectorPath), detector.inputType == .float16 ? "fp16" : "fp32", detectorSeconds),
@@ -102,7 +106,8 @@ struct ServeModelLoader: Sendable {
     let itemCount = (try? await catalog.count()) ?? 0
     logger.info("Catalog \(store.location): \(itemCount) items")
     return LoadedModels(
-      clip: clip, clipName: bundle.name, detector: detector, store: catalog, device: choice, statuses: statuses)
+      clip: clip, clipName: bundle.name, detector: detector, store: catalog, device: choice,
+      statuses: statuses)
   }
 
   /// Runs a blocking load on its own thread, returning its result and duration in seconds.
@@ -118,7 +123,8 @@ struct ServeModelLoader: Sendable {
   private func status(_ name: String, _ kind: String, _ file: URL, _ precision: String, _ seconds: Double)
     -> ModelStatus
   {
-    let size = ((try? FileManager.default.attributesOfItem(atPath: file.path))?[.size] as? NSNumber)?.int64Value ?? 0
+    let size =
+      ((try? FileManager.default.attributesOfItem(atPath: file.path))?[.size] as? NSNumber)?.int64Value ?? 0
     return ModelStatus(
       name: name, kind: kind, precision: precision, fileBytes: size, loadMilliseconds: seconds * 1000)
   }
@@ -126,7 +132,8 @@ struct ServeModelLoader: Sendable {
   private func logHardware(_ choice: DeviceChoice) {
     let host = HostInfo.current()
     logger.info(
-      "CPU: \(host.cpuModel), \(host.logicalCores) logical cores, \(formatGigabytes(host.memoryTotalBytes)) memory")
+      "CPU: \(host.cpuModel), \(host.logicalCores) logical cores, \(formatGigabytes(host.memoryTotalBytes)) memory"
+    )
     switch NVML.shared {
     case .success(let nvml):
       for gpu in nvml.gpus() {
@@ -190,7 +197,8 @@ struct ServeLimitOptions: ParsableArguments {
     if let seconds = try positive(value(requestTimeoutS, "GLIMPSE_REQUEST_TIMEOUT_S"), "request-timeout-s") {
       limits.requestTimeout = .milliseconds(Int64(seconds * 1000))
     }
-    limits.queueLength = try positive(value(queueLength, "GLIMPSE_QUEUE_LENGTH"), "queue-length") ?? limits.queueLength
+    limits.queueLength =
+      try positive(value(queueLength, "GLIMPSE_QUEUE_LENGTH"), "queue-length") ?? limits.queueLength
     configuration.limits = limits
     if let milliseconds = try value(maxWaitMs, "GLIMPSE_MAX_WAIT_MS") {
       guard milliseconds >= 0 else { throw ValidationError("--max-wait-ms must not be negative") }

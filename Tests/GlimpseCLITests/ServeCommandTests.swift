@@ -24,7 +24,10 @@ import Testing
       self.folder = try folder ?? CLIRunner.temporaryFolder()
       port = Int.random(in: 20_000..<40_000)
       running = try CLIRunner.Running(
-        ["serve", "--port", String(port), "--store", self.folder.appendingPathComponent("catalog.sqlite").path]
+        [
+          "serve", "--port", String(port), "--store",
+          self.folder.appendingPathComponent("catalog.sqlite").path,
+        ]
           + arguments)
     }
 
@@ -57,8 +60,11 @@ import Testing
 
     /// Resident memory of the server process, from /proc.
     var residentBytes: Int {
-      let text = (try? String(contentsOfFile: "/proc/\(running.process.processIdentifier)/statm", encoding: .utf8)) ?? ""
-      return (text.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0) * Int(sysconf(Int32(_SC_PAGESIZE)))
+      let text =
+        (try? String(contentsOfFile: "/proc/\(running.process.processIdentifier)/statm", encoding: .utf8))
+        ?? ""
+      return (text.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0)
+        * Int(sysconf(Int32(_SC_PAGESIZE)))
     }
 
     func terminate() -> CLIRunner.Result {
@@ -139,12 +145,16 @@ import Testing
     #expect(replies.allSatisfy { $0["error"] == nil }, "\(replies.first { $0["error"] != nil } ?? [:])")
     #expect(frames.last == warmUp + burst, "the newest frame is answered")
     #expect(frames == frames.sorted() && Set(frames).count == frames.count, "in order, once each")
-    #expect(burstFrames.count < burst / 2, "most frames were dropped, not queued: \(burstFrames.count) answered")
-    #expect((replies.last?["dropped"] as? Int ?? -1) + frames.count == warmUp + burst, "answered or counted as dropped")
+    #expect(
+      burstFrames.count < burst / 2, "most frames were dropped, not queued: \(burstFrames.count) answered")
+    #expect(
+      (replies.last?["dropped"] as? Int ?? -1) + frames.count == warmUp + burst,
+      "answered or counted as dropped")
     #expect(replies.allSatisfy { $0["width"] as? Int == 4000 && $0["detections"] is [Any] })
     #expect(
       burstPeak - warmUpPeak < 50_000_000,
-      "server peak memory \(warmUpPeak / 1_000_000) MB in the warm-up, \(burstPeak / 1_000_000) MB under the burst")
+      "server peak memory \(warmUpPeak / 1_000_000) MB in the warm-up, \(burstPeak / 1_000_000) MB under the burst"
+    )
     _ = server.terminate()
   }
 
@@ -201,9 +211,14 @@ import Testing
             let vector = (0..<dimension).map { Float(($0 + index + writer) % 7) + 1 }
             guard
               let (_, status) = try? await server.post(
-                "/v1/items", json: ["id": id, "embedding": vector, "metadata": ["writer": writer, "index": index]])
+                "/v1/items",
+                json: ["id": id, "embedding": vector, "metadata": ["writer": writer, "index": index]])
             else { break }  // the server is gone
-            if status == 201 { ids.append(id) } else if status != 503 { Issue.record("status \(status) for \(id)") }
+            if status == 201 {
+              ids.append(id)
+            } else if status != 503 {
+              Issue.record("status \(status) for \(id)")
+            }
           }
           return ids
         }

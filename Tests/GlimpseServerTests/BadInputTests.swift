@@ -25,40 +25,109 @@ import Testing
     var cases: [Case] = []
     for route in ["/v1/embed", "/v1/search", "/v1/detect", "/v1/classify?labels=a,b", "/v1/items"] {
       cases += [
-        Case(name: "\(route) wrong content type", method: .post, uri: route, headers: [.contentType: "text/plain"], body: text, status: .unsupportedMediaType, code: "unsupported_media_type"),
-        Case(name: "\(route) no content type", method: .post, uri: route, headers: [:], body: text, status: .unsupportedMediaType, code: "unsupported_media_type"),
-        Case(name: "\(route) empty body", method: .post, uri: route, headers: .json, body: nil, status: .badRequest, code: "bad_request"),
-        Case(name: "\(route) malformed JSON", method: .post, uri: route, headers: .json, body: ByteBuffer(string: #"{"texts": ["#), status: route == "/v1/detect" ? .unsupportedMediaType : .badRequest, code: nil),
-        Case(name: "\(route) unknown field", method: .post, uri: route, headers: .json, body: ByteBuffer(string: #"{"bogus": 1}"#), status: route == "/v1/detect" ? .unsupportedMediaType : .unprocessableContent, code: nil),
+        Case(
+          name: "\(route) wrong content type", method: .post, uri: route,
+          headers: [.contentType: "text/plain"], body: text, status: .unsupportedMediaType,
+          code: "unsupported_media_type"),
+        Case(
+          name: "\(route) no content type", method: .post, uri: route, headers: [:], body: text,
+          status: .unsupportedMediaType, code: "unsupported_media_type"),
+        Case(
+          name: "\(route) empty body", method: .post, uri: route, headers: .json, body: nil,
+          status: .badRequest, code: "bad_request"),
+        Case(
+          name: "\(route) malformed JSON", method: .post, uri: route, headers: .json,
+          body: ByteBuffer(string: #"{"texts": ["#),
+          status: route == "/v1/detect" ? .unsupportedMediaType : .badRequest, code: nil),
+        Case(
+          name: "\(route) unknown field", method: .post, uri: route, headers: .json,
+          body: ByteBuffer(string: #"{"bogus": 1}"#),
+          status: route == "/v1/detect" ? .unsupportedMediaType : .unprocessableContent, code: nil),
       ]
       if route != "/v1/items" {
         cases += [
-          Case(name: "\(route) corrupt image", method: .post, uri: route, headers: .jpeg, body: truncated, status: .badRequest, code: "invalid_image"),
-          Case(name: "\(route) not an image", method: .post, uri: route, headers: .jpeg, body: text, status: .unsupportedMediaType, code: "unsupported_media_type"),
+          Case(
+            name: "\(route) corrupt image", method: .post, uri: route, headers: .jpeg, body: truncated,
+            status: .badRequest, code: "invalid_image"),
+          Case(
+            name: "\(route) not an image", method: .post, uri: route, headers: .jpeg, body: text,
+            status: .unsupportedMediaType, code: "unsupported_media_type"),
         ]
       }
     }
     cases += [
-      Case(name: "k = 0", method: .post, uri: "/v1/search", headers: .json, body: try ServerFixture.json(["text": "x", "k": 0]), status: .badRequest, code: "invalid_parameter"),
-      Case(name: "k = 1,000,000", method: .post, uri: "/v1/search", headers: .json, body: try ServerFixture.json(["text": "x", "k": 1_000_000]), status: .badRequest, code: "invalid_parameter"),
-      Case(name: "k as a query of an image search", method: .post, uri: "/v1/search?k=1000000", headers: .jpeg, body: ByteBuffer(bytes: jpeg), status: .badRequest, code: "invalid_parameter"),
-      Case(name: "k of the wrong type", method: .post, uri: "/v1/search", headers: .json, body: ByteBuffer(string: #"{"text": "x", "k": "ten"}"#), status: .unprocessableContent, code: "unprocessable"),
-      Case(name: "unknown filter field", method: .post, uri: "/v1/search", headers: .json, body: try ServerFixture.json(["text": "x", "filter": ["metadata": ["nope": 1]]]), status: .badRequest, code: "bad_request"),
-      Case(name: "both text and image", method: .post, uri: "/v1/search", headers: .json, body: try ServerFixture.json(["text": "x", "embedding": [1]]), status: .badRequest, code: "bad_request"),
-      Case(name: "JSON array instead of object", method: .post, uri: "/v1/embed", headers: .json, body: ByteBuffer(string: "[1, 2]"), status: .unprocessableContent, code: "unprocessable"),
-      Case(name: "too many texts", method: .post, uri: "/v1/embed", headers: .json, body: try ServerFixture.json(["texts": Array(repeating: "x", count: 33)]), status: .contentTooLarge, code: "payload_too_large"),
-      Case(name: "too long a text", method: .post, uri: "/v1/embed", headers: .json, body: try ServerFixture.json(["texts": [String(repeating: "a", count: 1001)]]), status: .badRequest, code: "bad_request"),
-      Case(name: "bad base64", method: .post, uri: "/v1/embed", headers: .json, body: try ServerFixture.json(["images": ["%%%"]]), status: .badRequest, code: "bad_request"),
-      Case(name: "wrong embedding dimension", method: .post, uri: "/v1/items", headers: .json, body: try ServerFixture.json(["embedding": [1, 2, 3]]), status: .badRequest, code: "bad_request"),
-      Case(name: "NaN-free but zero embedding", method: .post, uri: "/v1/items", headers: .json, body: try ServerFixture.json(["embedding": [Float](repeating: 0, count: try ServerFixture.models().0.dimension)]), status: .badRequest, code: "bad_request"),
-      Case(name: "metadata not an object", method: .post, uri: "/v1/items", headers: .json, body: ByteBuffer(string: #"{"embedding": [1], "metadata": [1]}"#), status: .unprocessableContent, code: "unprocessable"),
-      Case(name: "multipart without image", method: .post, uri: "/v1/embed", headers: [.contentType: "multipart/form-data; boundary=x"], body: ByteBuffer(string: "--x\r\nContent-Disposition: form-data; name=\"other\"\r\n\r\nhi\r\n--x--\r\n"), status: .badRequest, code: "bad_request"),
-      Case(name: "multipart without boundary", method: .post, uri: "/v1/embed", headers: [.contentType: "multipart/form-data"], body: text, status: .badRequest, code: "bad_request"),
-      Case(name: "conf out of range", method: .post, uri: "/v1/detect?conf=2", headers: .jpeg, body: ByteBuffer(bytes: jpeg), status: .badRequest, code: "invalid_parameter"),
-      Case(name: "fov of 0", method: .post, uri: "/v1/detect?fov_deg=0", headers: .jpeg, body: ByteBuffer(bytes: jpeg), status: .badRequest, code: "invalid_parameter"),
-      Case(name: "limit 0", method: .get, uri: "/v1/items?limit=0", headers: [:], body: nil, status: .badRequest, code: "invalid_parameter"),
-      Case(name: "unknown route", method: .get, uri: "/v2/nothing", headers: [:], body: nil, status: .notFound, code: "not_found"),
-      Case(name: "classify without labels", method: .post, uri: "/v1/classify", headers: .jpeg, body: ByteBuffer(bytes: jpeg), status: .badRequest, code: "bad_request"),
+      Case(
+        name: "k = 0", method: .post, uri: "/v1/search", headers: .json,
+        body: try ServerFixture.json(["text": "x", "k": 0]), status: .badRequest, code: "invalid_parameter"),
+      Case(
+        name: "k = 1,000,000", method: .post, uri: "/v1/search", headers: .json,
+        body: try ServerFixture.json(["text": "x", "k": 1_000_000]), status: .badRequest,
+        code: "invalid_parameter"),
+      Case(
+        name: "k as a query of an image search", method: .post, uri: "/v1/search?k=1000000", headers: .jpeg,
+        body: ByteBuffer(bytes: jpeg), status: .badRequest, code: "invalid_parameter"),
+      Case(
+        name: "k of the wrong type", method: .post, uri: "/v1/search", headers: .json,
+        body: ByteBuffer(string: #"{"text": "x", "k": "ten"}"#), status: .unprocessableContent,
+        code: "unprocessable"),
+      Case(
+        name: "unknown filter field", method: .post, uri: "/v1/search", headers: .json,
+        body: try ServerFixture.json(["text": "x", "filter": ["metadata": ["nope": 1]]]), status: .badRequest,
+        code: "bad_request"),
+      Case(
+        name: "both text and image", method: .post, uri: "/v1/search", headers: .json,
+        body: try ServerFixture.json(["text": "x", "embedding": [1]]), status: .badRequest,
+        code: "bad_request"),
+      Case(
+        name: "JSON array instead of object", method: .post, uri: "/v1/embed", headers: .json,
+        body: ByteBuffer(string: "[1, 2]"), status: .unprocessableContent, code: "unprocessable"),
+      Case(
+        name: "too many texts", method: .post, uri: "/v1/embed", headers: .json,
+        body: try ServerFixture.json(["texts": Array(repeating: "x", count: 33)]), status: .contentTooLarge,
+        code: "payload_too_large"),
+      Case(
+        name: "too long a text", method: .post, uri: "/v1/embed", headers: .json,
+        body: try ServerFixture.json(["texts": [String(repeating: "a", count: 1001)]]), status: .badRequest,
+        code: "bad_request"),
+      Case(
+        name: "bad base64", method: .post, uri: "/v1/embed", headers: .json,
+        body: try ServerFixture.json(["images": ["%%%"]]), status: .badRequest, code: "bad_request"),
+      Case(
+        name: "wrong embedding dimension", method: .post, uri: "/v1/items", headers: .json,
+        body: try ServerFixture.json(["embedding": [1, 2, 3]]), status: .badRequest, code: "bad_request"),
+      Case(
+        name: "NaN-free but zero embedding", method: .post, uri: "/v1/items", headers: .json,
+        body: try ServerFixture.json([
+          "embedding": [Float](repeating: 0, count: try ServerFixture.models().0.dimension)
+        ]), status: .badRequest, code: "bad_request"),
+      Case(
+        name: "metadata not an object", method: .post, uri: "/v1/items", headers: .json,
+        body: ByteBuffer(string: #"{"embedding": [1], "metadata": [1]}"#), status: .unprocessableContent,
+        code: "unprocessable"),
+      Case(
+        name: "multipart without image", method: .post, uri: "/v1/embed",
+        headers: [.contentType: "multipart/form-data; boundary=x"],
+        body: ByteBuffer(
+          string: "--x\r\nContent-Disposition: form-data; name=\"other\"\r\n\r\nhi\r\n--x--\r\n"),
+        status: .badRequest, code: "bad_request"),
+      Case(
+        name: "multipart without boundary", method: .post, uri: "/v1/embed",
+        headers: [.contentType: "multipart/form-data"], body: text, status: .badRequest, code: "bad_request"),
+      Case(
+        name: "conf out of range", method: .post, uri: "/v1/detect?conf=2", headers: .jpeg,
+        body: ByteBuffer(bytes: jpeg), status: .badRequest, code: "invalid_parameter"),
+      Case(
+        name: "fov of 0", method: .post, uri: "/v1/detect?fov_deg=0", headers: .jpeg,
+        body: ByteBuffer(bytes: jpeg), status: .badRequest, code: "invalid_parameter"),
+      Case(
+        name: "limit 0", method: .get, uri: "/v1/items?limit=0", headers: [:], body: nil, status: .badRequest,
+        code: "invalid_parameter"),
+      Case(
+        name: "unknown route", method: .get, uri: "/v2/nothing", headers: [:], body: nil, status: .notFound,
+        code: "not_found"),
+      Case(
+        name: "classify without labels", method: .post, uri: "/v1/classify", headers: .jpeg,
+        body: ByteBuffer(bytes: jpeg), status: .badRequest, code: "bad_request"),
     ]
     return cases
   }
@@ -67,7 +136,9 @@ import Testing
     let cases = try Self.cases()
     try await ServerFixture.application(ServerFixture.readyState()).test(.router) { client in
       for testCase in cases {
-        try await client.execute(uri: testCase.uri, method: testCase.method, headers: testCase.headers, body: testCase.body) {
+        try await client.execute(
+          uri: testCase.uri, method: testCase.method, headers: testCase.headers, body: testCase.body
+        ) {
           response in
           #expect(response.status == testCase.status, "\(testCase): \(String(buffer: response.body))")
           let error = try? ServerFixture.decode(response.body)["error"] as? [String: Any]
@@ -76,7 +147,9 @@ import Testing
         }
       }
       try await client.execute(uri: "/healthz", method: .get) { #expect($0.status == .ok) }
-      try await client.execute(uri: "/v1/embed", method: .post, headers: .json, body: ServerFixture.json(["texts": ["ok"]])) {
+      try await client.execute(
+        uri: "/v1/embed", method: .post, headers: .json, body: ServerFixture.json(["texts": ["ok"]])
+      ) {
         #expect($0.status == .ok, "still serving after the bad requests")
       }
     }
@@ -89,16 +162,22 @@ import Testing
         uri: "/v1/embed", method: .post, headers: .jpeg, body: ByteBuffer(repeating: 0xFF, count: 200 * 1024)
       ) { response in
         #expect(response.status == .contentTooLarge)
-        #expect((try? ServerFixture.decode(response.body)["error"] as? [String: Any])?["code"] as? String == "payload_too_large")
+        #expect(
+          (try? ServerFixture.decode(response.body)["error"] as? [String: Any])?["code"] as? String
+            == "payload_too_large")
       }
     }
     let smallImages = try ServerFixture.readyState { $0.limits.maxPixels = 100_000 }
     try await ServerFixture.application(smallImages).test(.router) { client in
       // 640×480 = 307,200 pixels > 100,000: refused from the header, before decoding.
-      try await client.execute(uri: "/v1/embed", method: .post, headers: .jpeg, body: ByteBuffer(bytes: ServerFixture.jpeg)) {
+      try await client.execute(
+        uri: "/v1/embed", method: .post, headers: .jpeg, body: ByteBuffer(bytes: ServerFixture.jpeg)
+      ) {
         response in
         #expect(response.status == .contentTooLarge)
-        #expect((try? ServerFixture.decode(response.body)["error"] as? [String: Any])?["code"] as? String == "payload_too_large")
+        #expect(
+          (try? ServerFixture.decode(response.body)["error"] as? [String: Any])?["code"] as? String
+            == "payload_too_large")
       }
       try await client.execute(uri: "/healthz", method: .get) { #expect($0.status == .ok) }
     }
@@ -107,7 +186,8 @@ import Testing
   @Test func aWrongMethodIs405WithAllow() async throws {
     try await ServerFixture.application(ServerFixture.readyState()).test(.router) { client in
       for (method, uri, allow) in [
-        (HTTPRequest.Method.get, "/v1/detect", "POST"), (.delete, "/readyz", "GET"), (.post, "/v1/items/abc", "GET, PUT, DELETE"),
+        (HTTPRequest.Method.get, "/v1/detect", "POST"), (.delete, "/readyz", "GET"),
+        (.post, "/v1/items/abc", "GET, PUT, DELETE"),
       ] {
         try await client.execute(uri: uri, method: method) { response in
           #expect(response.status == .methodNotAllowed, "\(method) \(uri)")
@@ -128,7 +208,9 @@ import Testing
       let statuses = try await withThrowingTaskGroup(of: (HTTPResponse.Status, String?).self) { group in
         for _ in 0..<12 {
           group.addTask {
-            try await client.execute(uri: "/v1/detect", method: .post, headers: .jpeg, body: ByteBuffer(bytes: image)) {
+            try await client.execute(
+              uri: "/v1/detect", method: .post, headers: .jpeg, body: ByteBuffer(bytes: image)
+            ) {
               ($0.status, $0.headers[.retryAfter])
             }
           }
@@ -137,7 +219,8 @@ import Testing
       }
       #expect(statuses.contains { $0.0 == .ok })
       let refused = statuses.filter { $0.0 == .tooManyRequests }
-      #expect(!refused.isEmpty, "12 concurrent 12 MP detections overflow a queue of 1: \(statuses.map(\.0.code))")
+      #expect(
+        !refused.isEmpty, "12 concurrent 12 MP detections overflow a queue of 1: \(statuses.map(\.0.code))")
       #expect(refused.allSatisfy { $0.1 == "1" })
       #expect(statuses.allSatisfy { $0.0 == .ok || $0.0 == .tooManyRequests })
     }

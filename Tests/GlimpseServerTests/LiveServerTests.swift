@@ -10,7 +10,8 @@ import Testing
   @Test func aRequestOverARealSocket() async throws {
     try await ServerFixture.application(ServerFixture.readyState()).test(.live) { client in
       try await client.execute(
-        uri: "/v1/embed", method: .post, headers: .json, body: ServerFixture.json(["texts": ["over the wire"]])
+        uri: "/v1/embed", method: .post, headers: .json,
+        body: ServerFixture.json(["texts": ["over the wire"]])
       ) { response in
         #expect(response.status == .ok)
         let embeddings = try ServerFixture.decode(response.body)["embeddings"] as? [[Double]]

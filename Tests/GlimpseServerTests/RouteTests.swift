@@ -17,7 +17,9 @@ import Testing
         let error = try ServerFixture.decode(response.body)["error"] as? [String: Any]
         #expect(error?["code"] as? String == "not_ready")
       }
-      try await client.execute(uri: "/v1/embed", method: .post, headers: .json, body: ServerFixture.json(["texts": ["x"]])) {
+      try await client.execute(
+        uri: "/v1/embed", method: .post, headers: .json, body: ServerFixture.json(["texts": ["x"]])
+      ) {
         #expect($0.status == .serviceUnavailable, "model routes wait for the models")
       }
     }
@@ -60,14 +62,16 @@ import Testing
     let direct = try clip.embedTexts(["a red shoe", "a dog"])
     try await ServerFixture.application(state).test(.router) { client in
       try await client.execute(
-        uri: "/v1/embed", method: .post, headers: .json, body: ServerFixture.json(["texts": ["a red shoe", "a dog"]])
+        uri: "/v1/embed", method: .post, headers: .json,
+        body: ServerFixture.json(["texts": ["a red shoe", "a dog"]])
       ) { response in
         let embeddings = try #require(try ServerFixture.decode(response.body)["embeddings"] as? [[Double]])
         #expect(embeddings.count == 2)
         for (got, want) in zip(embeddings, direct) { #expect(cosine(got.map(Float.init), want) >= 0.9999) }
       }
       try await client.execute(
-        uri: "/v1/classify?labels=cat,dog,car", method: .post, headers: .jpeg, body: ByteBuffer(bytes: ServerFixture.jpeg)
+        uri: "/v1/classify?labels=cat,dog,car", method: .post, headers: .jpeg,
+        body: ByteBuffer(bytes: ServerFixture.jpeg)
       ) { response in
         #expect(response.status == .ok)
         let labels = try #require(try ServerFixture.decode(response.body)["labels"] as? [[String: Any]])
@@ -91,7 +95,10 @@ import Testing
       ) { #expect($0.status == .unauthorized) }
       try await client.execute(
         uri: "/v1/items", method: .post, headers: auth,
-        body: ServerFixture.json(["id": "photo", "image": jpeg.base64EncodedString(), "metadata": ["brand": "acme"], "tags": ["shoes"]])
+        body: ServerFixture.json([
+          "id": "photo", "image": jpeg.base64EncodedString(), "metadata": ["brand": "acme"],
+          "tags": ["shoes"],
+        ])
       ) { response in
         #expect(response.status == .created)
         let item = try ServerFixture.decode(response.body)
@@ -99,18 +106,26 @@ import Testing
         #expect(item["created_at"] is String)
       }
       try await client.execute(
-        uri: "/v1/items", method: .post, headers: auth, body: ServerFixture.json(["id": "photo", "image": jpeg.base64EncodedString()])
+        uri: "/v1/items", method: .post, headers: auth,
+        body: ServerFixture.json(["id": "photo", "image": jpeg.base64EncodedString()])
       ) { #expect($0.status == .conflict) }
       // A multipart item with a precomputed-free image, metadata and tags.
       let (form, formType) = ServerFixture.multipart([
-        ("image", "b.jpg", try ServerFixture.data(ServerFixture.images.appendingPathComponent("png_rgb_500x400.png"))),
-        ("id", nil, Data("other".utf8)), ("metadata", nil, Data(#"{"brand": "zeta"}"#.utf8)), ("tags", nil, Data("hats".utf8)),
+        (
+          "image", "b.jpg",
+          try ServerFixture.data(ServerFixture.images.appendingPathComponent("png_rgb_500x400.png"))
+        ),
+        ("id", nil, Data("other".utf8)), ("metadata", nil, Data(#"{"brand": "zeta"}"#.utf8)),
+        ("tags", nil, Data("hats".utf8)),
       ])
       try await client.execute(
-        uri: "/v1/items", method: .post, headers: [.contentType: formType, .authorization: "Bearer secret"], body: form
+        uri: "/v1/items", method: .post, headers: [.contentType: formType, .authorization: "Bearer secret"],
+        body: form
       ) { #expect($0.status == .created) }
       // Search by the same image finds it first with cosine ≈ 1; a filter narrows.
-      try await client.execute(uri: "/v1/search?k=5", method: .post, headers: .jpeg, body: ByteBuffer(bytes: jpeg)) {
+      try await client.execute(
+        uri: "/v1/search?k=5", method: .post, headers: .jpeg, body: ByteBuffer(bytes: jpeg)
+      ) {
         response in
         let results = try #require(try ServerFixture.decode(response.body)["results"] as? [[String: Any]])
         #expect(results.first?["id"] as? String == "photo")
@@ -131,7 +146,11 @@ import Testing
       }
       try await client.execute(
         uri: "/v1/items/photo", method: .put, headers: auth,
-        body: ServerFixture.json(["embedding": [Float](repeating: 0.5, count: 64).prefix(try ServerFixture.models().0.dimension).map { $0 }, "metadata": ["brand": "new"]])
+        body: ServerFixture.json([
+          "embedding": [Float](repeating: 0.5, count: 64).prefix(try ServerFixture.models().0.dimension).map {
+            $0
+          }, "metadata": ["brand": "new"],
+        ])
       ) { #expect($0.status == .ok) }
       try await client.execute(uri: "/v1/items?limit=1", method: .get) { response in
         let page = try ServerFixture.decode(response.body)
@@ -142,21 +161,27 @@ import Testing
           #expect((nextPage["items"] as? [Any])?.count == 1)
         }
       }
-      try await client.execute(uri: "/v1/items/photo", method: .delete, headers: auth) { #expect($0.status == .noContent) }
+      try await client.execute(uri: "/v1/items/photo", method: .delete, headers: auth) {
+        #expect($0.status == .noContent)
+      }
       try await client.execute(uri: "/v1/items/photo", method: .get) { #expect($0.status == .notFound) }
-      try await client.execute(uri: "/v1/items/photo", method: .delete, headers: auth) { #expect($0.status == .notFound) }
+      try await client.execute(uri: "/v1/items/photo", method: .delete, headers: auth) {
+        #expect($0.status == .notFound)
+      }
     }
   }
 
   @Test func detectWithDistancesAndMatches() async throws {
-    let street = try ServerFixture.data(ServerFixture.detectionImages.appendingPathComponent("street_1280x720.png"))
+    let street = try ServerFixture.data(
+      ServerFixture.detectionImages.appendingPathComponent("street_1280x720.png"))
     try await ServerFixture.application(ServerFixture.readyState()).test(.router) { client in
       try await client.execute(
         uri: "/v1/items", method: .post, headers: .json,
         body: ServerFixture.json(["id": "street", "image": street.base64EncodedString()])
       ) { #expect($0.status == .created) }
       try await client.execute(
-        uri: "/v1/detect?conf=0.05&search=true&k=1&fov_deg=70", method: .post, headers: [.contentType: "image/png"],
+        uri: "/v1/detect?conf=0.05&search=true&k=1&fov_deg=70", method: .post,
+        headers: [.contentType: "image/png"],
         body: ByteBuffer(bytes: street)
       ) { response in
         #expect(response.status == .ok)
@@ -171,11 +196,13 @@ import Testing
         }
         // The 16 most confident objects get catalog matches (crops of the indexed image).
         let searched = detections.prefix(16)
-        #expect(searched.allSatisfy { ($0["matches"] as? [[String: Any]])?.first?["id"] as? String == "street" })
+        #expect(
+          searched.allSatisfy { ($0["matches"] as? [[String: Any]])?.first?["id"] as? String == "street" })
         #expect(detections.dropFirst(16).allSatisfy { $0["matches"] == nil })
       }
       try await client.execute(
-        uri: "/v1/detect?classes=unicorn", method: .post, headers: [.contentType: "image/png"], body: ByteBuffer(bytes: street)
+        uri: "/v1/detect?classes=unicorn", method: .post, headers: [.contentType: "image/png"],
+        body: ByteBuffer(bytes: street)
       ) { #expect($0.status == .badRequest) }
     }
   }
@@ -187,7 +214,9 @@ import Testing
         #expect(json["device"] as? String == "cpu")
         #expect(((json["host"] as? [String: Any])?["logical_cores"] as? Int ?? 0) > 0)
       }
-      try await client.execute(uri: "/v1/embed", method: .post, headers: .json, body: ServerFixture.json(["texts": ["x"]])) {
+      try await client.execute(
+        uri: "/v1/embed", method: .post, headers: .json, body: ServerFixture.json(["texts": ["x"]])
+      ) {
         #expect($0.status == .ok)
       }
       try await client.execute(uri: "/metrics", method: .get) { response in
@@ -214,23 +243,33 @@ import Testing
     let (clip, _) = try ServerFixture.models()
     let files = try FileManager.default.contentsOfDirectory(atPath: ServerFixture.catalogImages.path)
       .filter { $0.hasSuffix(".jpg") }.sorted().prefix(24)
-    let images = try files.map { try ServerFixture.data(ServerFixture.catalogImages.appendingPathComponent($0)) }
+    let images = try files.map {
+      try ServerFixture.data(ServerFixture.catalogImages.appendingPathComponent($0))
+    }
     #expect(images.count >= 16)
-    let expected = try images.map { try clip.embedImages([ImageDecoder(options: .init(minimumShortSide: clip.fastDecodeShortSide)).decode($0)])[0] }
+    let expected = try images.map {
+      try clip.embedImages([
+        ImageDecoder(options: .init(minimumShortSide: clip.fastDecodeShortSide)).decode($0)
+      ])[0]
+    }
     try await ServerFixture.application(state).test(.router) { client in
       try await withThrowingTaskGroup(of: (Int, [Float]).self) { group in
         for (index, image) in images.enumerated() {
           group.addTask {
-            try await client.execute(uri: "/v1/embed", method: .post, headers: .jpeg, body: ByteBuffer(bytes: image)) {
+            try await client.execute(
+              uri: "/v1/embed", method: .post, headers: .jpeg, body: ByteBuffer(bytes: image)
+            ) {
               response in
               #expect(response.status == .ok)
-              let embeddings = try #require(try ServerFixture.decode(response.body)["embeddings"] as? [[Double]])
+              let embeddings = try #require(
+                try ServerFixture.decode(response.body)["embeddings"] as? [[Double]])
               return (index, embeddings[0].map(Float.init))
             }
           }
         }
         for try await (index, embedding) in group {
-          #expect(cosine(embedding, expected[index]) >= 0.9999, "request \(index) got its own image's embedding")
+          #expect(
+            cosine(embedding, expected[index]) >= 0.9999, "request \(index) got its own image's embedding")
           for other in expected.indices where other != index {
             #expect(cosine(embedding, expected[other]) < cosine(embedding, expected[index]))
           }
@@ -238,7 +277,9 @@ import Testing
       }
       try await client.execute(uri: "/metrics", method: .get) { response in
         let text = String(buffer: response.body)
-        let runs = text.split(separator: "\n").first { $0.hasPrefix(#"glimpse_batch_size_count{model="clip-visual"}"#) }
+        let runs = text.split(separator: "\n").first {
+          $0.hasPrefix(#"glimpse_batch_size_count{model="clip-visual"}"#)
+        }
         let count = runs.flatMap { Int($0.split(separator: " ").last ?? "") } ?? 0
         #expect(count > 0 && count < images.count, "\(images.count) requests ran in \(count) model runs")
       }

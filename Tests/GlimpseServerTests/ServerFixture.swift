@@ -16,7 +16,8 @@ enum ServerFixture {
     .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
   static let images = root.appendingPathComponent("Tests/ImagingTests/Fixtures/generated")
   static let detectionImages = root.appendingPathComponent("Tests/DetectionTests/Fixtures/images")
-  static let catalogImages = root.appendingPathComponent("Tests/GlimpseCLITests/Fixtures/generated/index-folder")
+  static let catalogImages = root.appendingPathComponent(
+    "Tests/GlimpseCLITests/Fixtures/generated/index-folder")
 
   /// Loaded once per test process: the models are shared by every server (sessions are thread-safe).
   nonisolated(unsafe) private static var cachedModels: (CLIPModel, YOLODetector)?
@@ -29,9 +30,11 @@ enum ServerFixture {
         explicitPath: root.appendingPathComponent(".deps/onnxruntime/lib/libonnxruntime.so.1.31.1").path)
       let environment = try ORTEnvironment.shared(library: library)
       let clip = try CLIPModel(
-        bundle: CLIPModelBundle(folder: root.appendingPathComponent("models/test/clip-tiny")), environment: environment)
+        bundle: CLIPModelBundle(folder: root.appendingPathComponent("models/test/clip-tiny")),
+        environment: environment)
       let detector = try YOLODetector(
-        modelPath: root.appendingPathComponent("models/test/yolo-tiny/model.onnx").path, environment: environment)
+        modelPath: root.appendingPathComponent("models/test/yolo-tiny/model.onnx").path,
+        environment: environment)
       cachedModels = (clip, detector)
       return (clip, detector)
     }
@@ -43,10 +46,12 @@ enum ServerFixture {
     configure(&configuration)
     let state = ServerState(configuration: configuration)
     let (clip, detector) = try models()
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glimpse-server-\(UUID().uuidString)")
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "glimpse-server-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     let store = try SQLiteCatalog(
-      path: folder.appendingPathComponent("catalog.sqlite").path, model: "clip-tiny", dimension: clip.dimension)
+      path: folder.appendingPathComponent("catalog.sqlite").path, model: "clip-tiny",
+      dimension: clip.dimension)
     state.ready(
       with: LoadedModels(
         clip: clip, clipName: "clip-tiny", detector: detector, store: store,
@@ -60,7 +65,9 @@ enum ServerFixture {
 
   static func data(_ url: URL) throws -> Data { try Data(contentsOf: url) }
 
-  static var jpeg: Data { get throws { try data(images.appendingPathComponent("jpeg_baseline_640x480.jpg")) } }
+  static var jpeg: Data {
+    get throws { try data(images.appendingPathComponent("jpeg_baseline_640x480.jpg")) }
+  }
 
   static func json(_ object: Any) throws -> ByteBuffer {
     ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: object))

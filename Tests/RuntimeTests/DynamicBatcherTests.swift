@@ -83,7 +83,9 @@ struct DynamicBatcherTests {
 
   @Test func limitsAndClose() async throws {
     let batcher = DynamicBatcher<Int, Int>(name: "echo", options: BatchingOptions(maxBatch: 4)) { $0 }
-    await #expect(throws: BatcherError.tooManyInputs(count: 5, limit: 4)) { try await batcher.submit([1, 2, 3, 4, 5]) }
+    await #expect(throws: BatcherError.tooManyInputs(count: 5, limit: 4)) {
+      try await batcher.submit([1, 2, 3, 4, 5])
+    }
     #expect(try await batcher.submit([7]) == [7])
     batcher.close()
     await #expect(throws: BatcherError.closed) { try await batcher.submit([1]) }
