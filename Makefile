@@ -12,8 +12,8 @@ build: setup
 release: setup
 	$(SWIFT) build -c release
 
-run: release
-	.build/release/glimpse info
+run:
+	scripts/run
 
 test: setup
 	scripts/test
