@@ -22,8 +22,8 @@ struct DetectRoutes {
     switch try await RequestPayload.read(request, limits: services.limits) {
     case .image(let bytes): data = bytes
     case .multipart(let form): data = try RequestPayload.image(in: form)
-    case .json:
-      throw APIError.unsupportedMediaType("send the image as its raw bytes or as multipart field 'image'")
+    case .json(let body):
+      data = try decodeBase64Image(JSONBody.decode(DetectRequest.self, from: body).image, field: "image")
     }
     let image = try await decodeImage(data, maxPixels: services.limits.maxPixels)
     let objects = try await settings.run(on: image, services: services)
@@ -32,6 +32,12 @@ struct DetectRoutes {
         frame: nil, dropped: nil, width: image.width, height: image.height, detections: objects,
         tookMilliseconds: started.duration(to: .now).milliseconds))
   }
+}
+
+/// A detection request as JSON: the image base64-encoded (settings stay in the query).
+private struct DetectRequest: StrictDecodable {
+  static let fields: Set<String> = ["image"]
+  var image: String
 }
 
 /// The answer for one image (a request, or a frame of the AR stream).

@@ -9,16 +9,22 @@ struct ItemRoutes {
   func register(on router: TimedRouter) {
     router.post("/v1/items") { request, _ in try await create(request) }
     router.get("/v1/items") { request, _ in try await list(request) }
-    router.get("/v1/items/{id}") { request, context in
-      try await get(request, id: context.parameters.require("id"))
-    }
-    router.put("/v1/items/{id}") { request, context in
-      try await replace(request, id: context.parameters.require("id"))
-    }
-    router.delete("/v1/items/{id}") { _, context in try await delete(id: context.parameters.require("id")) }
+    router.get("/v1/items/{id}") { request, context in try await get(request, id: pathID(context)) }
+    router.put("/v1/items/{id}") { request, context in try await replace(request, id: pathID(context)) }
+    router.delete("/v1/items/{id}") { _, context in try await delete(id: pathID(context)) }
   }
 
   /// The body of POST and PUT, from JSON or from a multipart form.
+  /// The item id of the path, percent-decoded: ids are often file paths (`shoes/red x.jpg`),
+  /// which clients send as `shoes%2Fred%20x.jpg`.
+  private func pathID(_ context: BasicRequestContext) throws -> String {
+    let raw = try context.parameters.require("id")
+    guard let id = raw.removingPercentEncoding else {
+      throw APIError.badRequest("the item id in the path is not valid percent-encoding")
+    }
+    return id
+  }
+
   private struct ItemRequest: StrictDecodable {
     static let fields: Set<String> = ["id", "embedding", "image", "metadata", "tags"]
     var id: String?
@@ -95,11 +101,14 @@ struct ItemRoutes {
 
   private func get(_ request: Request, id: String) async throws -> Response {
     let services = try state.services()
+    let include = QueryReader(request).list("include") ?? []
+    if let unknown = include.first(where: { $0 != "embedding" }) {
+      throw APIError.invalidParameter("'include' accepts only 'embedding', got '\(unknown)'")
+    }
     guard let item = try await services.store.get(id: id) else {
       throw APIError.notFound("no item with id '\(id)'")
     }
-    let include = QueryReader(request).string("include")?.split(separator: ",").contains("embedding") ?? false
-    return JSONBody.response(ItemResponse(item, includeEmbedding: include))
+    return JSONBody.response(ItemResponse(item, includeEmbedding: include.contains("embedding")))
   }
 
   private func delete(id: String) async throws -> Response {
@@ -140,7 +149,7 @@ struct ItemRoutes {
       imageData = try body.image.map { try decodeBase64Image($0, field: "image") }
     }
     if let pathID, let bodyID = body.id, bodyID != pathID {
-      throw APIError.badRequest("the body's id '\(bodyID)' differs from the path's '\(pathID)'")
+      throw APIError.invalidParameter("the body's id '\(bodyID)' differs from the path's '\(pathID)'")
     }
     let id = try validatedID(pathID ?? body.id ?? UUID().uuidString.lowercased())
     let embedding = try await itemEmbedding(body.embedding, image: imageData, services: services)

@@ -4,12 +4,29 @@ import Hummingbird
 /// Typed, bounded access to a request's query parameters: a value out of range or of the
 /// wrong type is a 400 that names the parameter, never a silent default.
 struct QueryReader {
-  let parameters: Parameters
+  /// Decoded name/value pairs, first occurrence wins.
+  let parameters: [String: String]
 
-  init(_ request: Request) { parameters = request.uri.queryParameters }
+  init(_ request: Request) { parameters = Self.parse(request.uri.query ?? "") }
+
+  /// `application/x-www-form-urlencoded` query parsing: `+` is a space (what browsers and
+  /// HTML forms send), then percent-decoding, so that `%2B` stays a plus.
+  static func parse(_ query: String) -> [String: String] {
+    var parameters: [String: String] = [:]
+    for pair in query.split(separator: "&") {
+      let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+      func decode(_ text: Substring) -> String {
+        let spaced = text.replacingOccurrences(of: "+", with: " ")
+        return spaced.removingPercentEncoding ?? spaced
+      }
+      let name = decode(parts[0])
+      if parameters[name] == nil { parameters[name] = parts.count > 1 ? decode(parts[1]) : "" }
+    }
+    return parameters
+  }
 
   func string(_ name: String) -> String? {
-    parameters.get(name).flatMap { $0.isEmpty ? nil : $0 }
+    parameters[name].flatMap { $0.isEmpty ? nil : $0 }
   }
 
   func int(_ name: String, in range: ClosedRange<Int>) throws -> Int? {

@@ -16,7 +16,7 @@ struct SearchRoutes {
     var image: String?
     var embedding: [Float]?
     var k: Int?
-    var filter: FilterBody?
+    var filter: JSONValue?
   }
 
   struct SearchResponse: Encodable {
@@ -49,7 +49,7 @@ struct SearchRoutes {
     case .json(let data):
       let body = try JSONBody.decode(SearchRequest.self, from: data)
       k = try validatedK(body.k, limits: limits)
-      filter = body.filter?.searchFilter ?? SearchFilter()
+      filter = try FilterBody.parse(body.filter)
       vector = try await queryVector(body, services: services)
     }
     let results = try await services.store.search(vector: vector, k: k, filter: filter)
@@ -98,6 +98,12 @@ struct FilterBody: StrictDecodable {
   static func parse(_ text: String?) throws -> SearchFilter {
     guard let text, !text.isEmpty else { return SearchFilter() }
     return try JSONBody.decode(FilterBody.self, from: Data(text.utf8)).searchFilter
+  }
+
+  /// The filter of a JSON body, checked as strictly as the body itself.
+  static func parse(_ value: JSONValue?) throws -> SearchFilter {
+    guard let value, value != .null else { return SearchFilter() }
+    return try parse(String(decoding: JSONEncoder().encode(value), as: UTF8.self))
   }
 }
 

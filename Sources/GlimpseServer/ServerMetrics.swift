@@ -16,7 +16,12 @@ public final class ServerMetrics: Sendable {
   ]
   static let batchBuckets: [Double] = [1, 2, 4, 8, 16, 32, 64, 128]
 
-  public init() {}
+  public init() {
+    // Counters that should read 0 before anything happened, not be absent.
+    for name in ["glimpse_ar_frames_dropped_total", "glimpse_ar_frames_processed_total"] {
+      _ = registry.makeCounter(name: name)
+    }
+  }
 
   func requestFinished(route: String, method: String, status: Int, duration: Duration) {
     let labels = [("route", route), ("method", method), ("status", String(status))]

@@ -12,6 +12,10 @@ struct ServiceRoutes {
       _ = try state.services()
       return JSONBody.response(["status": "ready"])
     }
+    router.get("/v1/ar/stream") { _, _ -> Response in
+      throw APIError.badRequest(
+        "/v1/ar/stream is a WebSocket: send an upgrade request (Connection: Upgrade, Upgrade: websocket)")
+    }
     router.get("/v1/hardware") { _, _ in JSONBody.response(hardware(), snakeCase: true) }
     router.get("/metrics") { _, _ in
       Response(

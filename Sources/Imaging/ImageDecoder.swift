@@ -36,7 +36,9 @@ public struct ImageDecoder: Sendable {
   public func decode(_ bytes: UnsafeRawBufferPointer) throws -> RGBImage {
     guard !bytes.isEmpty else { throw ImagingError.corrupt("empty image data") }
     guard let format = ImageFormat.sniff(bytes) else {
-      throw ImagingError.unsupported("not a JPEG, PNG or WebP image (unrecognised data)")
+      // Bytes that are no image format at all are bad data (HTTP 400), unlike a real image in a
+      // format Glimpse does not read, such as GIF or HEIC (HTTP 415).
+      throw ImagingError.corrupt("not a JPEG, PNG or WebP image (unrecognised data)")
     }
     let decoded: (image: RGBImage, orientation: Int)
     switch format {

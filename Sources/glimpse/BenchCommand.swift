@@ -1,5 +1,7 @@
 import ArgumentParser
 import CLIP
+import Catalog
+import Detection
 import Foundation
 import Imaging
 import Logging
@@ -20,7 +22,16 @@ struct Bench: AsyncParsableCommand {
   var iterations = 20
 
   @Option(help: "Comma-separated batch sizes for the throughput rows.")
-  var batches = "1,8,32"
+  var batches = "1,8,32,128"
+
+  @Option(
+    name: .customLong("detector-model"),
+    help: "YOLO detector for the detection row (env GLIMPSE_DETECTOR_MODEL; default as `glimpse detect`).")
+  var detectorModel: String?
+
+  @Option(
+    help: "Catalog size for the search row (random unit vectors in a temporary SQLite catalog); 0 skips it.")
+  var searchItems = 10_000
 
   @Flag(help: "Print JSON.")
   var json = false
@@ -54,6 +65,8 @@ struct Bench: AsyncParsableCommand {
     for path in images {
       report.pipelines += try pipelineRows(path: path, clip: clip, bare: report.imageBatch1)
     }
+    report.detection = try detectionRow(logger: logger)
+    if searchItems > 0 { report.search = try await searchRow(dimension: clip.dimension) }
     if json { try printJSON(report) } else { print(report.table) }
   }
 
@@ -76,6 +89,46 @@ struct Bench: AsyncParsableCommand {
         ratioToBareRun: summary.p50Milliseconds / (bare?.p50Milliseconds ?? .nan),
         cosineToFullDecode: dot(reference, embedding))
     }
+  }
+
+  /// YOLO on a 640×480 image: load time, and detect end to end (letterbox, run, NMS).
+  private func detectionRow(logger: Logger) throws -> BenchReport.DetectionRow {
+    let start = ContinuousClock.now
+    let detector = try DetectorOptions.load(explicit: detectorModel, runtime: model.runtime, logger: logger)
+    let loadSeconds = start.duration(to: .now)
+    let image = syntheticImage()
+    let summary = try measure(warmup: 3, iterations: iterations) { _ = try detector.detect(image) }
+    return .init(
+      inputSize: "\(detector.inputWidth)×\(detector.inputHeight)",
+      loadSeconds: Double(loadSeconds.components.seconds) + Double(loadSeconds.components.attoseconds) / 1e18,
+      latency: summary)
+  }
+
+  /// Exact top-10 search over `searchItems` random unit vectors in a temporary SQLite catalog.
+  private func searchRow(dimension: Int) async throws -> BenchReport.SearchRow {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glimpse-bench-\(UUID())")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let store = try SQLiteCatalog(
+      path: folder.appendingPathComponent("catalog.sqlite").path, model: "bench", dimension: dimension)
+    var generator = SystemRandomNumberGenerator()
+    func randomVector() -> [Float] {
+      (0..<dimension).map { _ in Float.random(in: -1...1, using: &generator) }
+    }
+    for start in stride(from: 0, to: searchItems, by: 5_000) {
+      let items = (start..<min(start + 5_000, searchItems)).map {
+        CatalogItem(id: "item\($0)", embedding: randomVector())
+      }
+      try await store.upsert(items)
+    }
+    let queries = (0..<max(iterations, 50)).map { _ in randomVector() }
+    var durations: [Duration] = []
+    for query in queries {
+      let start = ContinuousClock.now
+      _ = try await store.search(vector: query, k: 10, filter: SearchFilter())
+      durations.append(start.duration(to: .now))
+    }
+    return .init(items: searchItems, latency: LatencySummary(durations))
   }
 
   private func syntheticImage() -> RGBImage {
@@ -108,10 +161,22 @@ struct BenchReport: Encodable {
     var cosineToFullDecode: Float
   }
 
+  struct DetectionRow: Encodable {
+    var inputSize: String
+    var loadSeconds: Double
+    var latency: LatencySummary
+  }
+  struct SearchRow: Encodable {
+    var items: Int
+    var latency: LatencySummary
+  }
+
   var device: String
   var precision: String
   var model: String
   var loadSeconds: Double
+  var detection: DetectionRow?
+  var search: SearchRow?
   var imageBatch1: LatencySummary?
   var textBatch1: LatencySummary?
   var throughput: [Throughput] = []
@@ -131,6 +196,13 @@ struct BenchReport: Encodable {
     ]
     lines += throughput.map {
       row("throughput, batch \($0.batch)", String(format: "%.1f images/s", $0.imagesPerSecond))
+    }
+    if let detection {
+      lines.append(row("YOLO load", String(format: "%.2f s", detection.loadSeconds)))
+      lines.append(row("YOLO detect, 640×480 image at \(detection.inputSize)", latency(detection.latency)))
+    }
+    if let search {
+      lines.append(row("search top-10 over \(search.items) items (exact)", latency(search.latency)))
     }
     lines += pipelines.map {
       row(

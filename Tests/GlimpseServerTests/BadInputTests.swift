@@ -38,11 +38,11 @@ import Testing
         Case(
           name: "\(route) malformed JSON", method: .post, uri: route, headers: .json,
           body: ByteBuffer(string: #"{"texts": ["#),
-          status: route == "/v1/detect" ? .unsupportedMediaType : .badRequest, code: nil),
+          status: .badRequest, code: "invalid_json"),
         Case(
           name: "\(route) unknown field", method: .post, uri: route, headers: .json,
           body: ByteBuffer(string: #"{"bogus": 1}"#),
-          status: route == "/v1/detect" ? .unsupportedMediaType : .unprocessableContent, code: nil),
+          status: .unprocessableContent, code: "unprocessable"),
       ]
       if route != "/v1/items" {
         cases += [
@@ -51,7 +51,7 @@ import Testing
             status: .badRequest, code: "invalid_image"),
           Case(
             name: "\(route) not an image", method: .post, uri: route, headers: .jpeg, body: text,
-            status: .unsupportedMediaType, code: "unsupported_media_type"),
+            status: .badRequest, code: "invalid_image"),
         ]
       }
     }
@@ -122,6 +122,16 @@ import Testing
       Case(
         name: "limit 0", method: .get, uri: "/v1/items?limit=0", headers: [:], body: nil, status: .badRequest,
         code: "invalid_parameter"),
+      Case(
+        name: "unknown key inside a filter", method: .post, uri: "/v1/search", headers: .json,
+        body: try ServerFixture.json(["text": "x", "filter": ["tag": ["x"]]]), status: .unprocessableContent,
+        code: "unprocessable"),
+      Case(
+        name: "unknown include", method: .get, uri: "/v1/items/x?include=everything", headers: [:], body: nil,
+        status: .badRequest, code: "invalid_parameter"),
+      Case(
+        name: "plain GET of the WebSocket route", method: .get, uri: "/v1/ar/stream", headers: [:], body: nil,
+        status: .badRequest, code: "bad_request"),
       Case(
         name: "unknown route", method: .get, uri: "/v2/nothing", headers: [:], body: nil, status: .notFound,
         code: "not_found"),

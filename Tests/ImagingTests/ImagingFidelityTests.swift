@@ -91,11 +91,11 @@ enum Fixtures {
     #expect(throws: ImagingError.self) { try ImageDecoder().decode(Data()) }
   }
 
-  @Test func textNamedAsImageIsUnsupported() {
+  @Test func textNamedAsImageIsCorrupt() {
     #expect {
       try ImageDecoder().decode(Data("hello, this is not a picture".utf8))
     } throws: { error in
-      (error as? ImagingError)?.kind == .unsupportedMediaType
+      (error as? ImagingError)?.kind == .corrupt
     }
   }
 
