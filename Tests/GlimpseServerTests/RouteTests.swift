@@ -236,6 +236,43 @@ import Testing
     }
   }
 
+  @Test func corsForConfiguredOriginsOnly() async throws {
+    let state = try ServerFixture.readyState { $0.corsOrigins = ["https://shop.example"] }
+    try await ServerFixture.application(state).test(.router) { client in
+      try await client.execute(
+        uri: "/v1/search", method: .options,
+        headers: [.origin: "https://shop.example", .accessControlRequestMethod: "POST"]
+      ) { response in
+        #expect(response.status == .noContent)
+        #expect(response.headers[.accessControlAllowOrigin] == "https://shop.example")
+        #expect(response.headers[.accessControlAllowMethods]?.contains("POST") == true)
+      }
+      try await client.execute(uri: "/healthz", method: .get, headers: [.origin: "https://shop.example"]) {
+        #expect($0.headers[.accessControlAllowOrigin] == "https://shop.example")
+      }
+      try await client.execute(uri: "/healthz", method: .get, headers: [.origin: "https://evil.example"]) {
+        #expect($0.headers[.accessControlAllowOrigin] == nil)
+      }
+    }
+  }
+
+  @Test func aRequestOverTheTimeLimitIs504AndTheServerGoesOn() async throws {
+    let state = try ServerFixture.readyState { $0.limits.requestTimeout = .milliseconds(1) }
+    let photo = try ServerFixture.data(ServerFixture.images.appendingPathComponent("jpeg_12mp_4000x3000.jpg"))
+    try await ServerFixture.application(state).test(.router) { client in
+      try await client.execute(
+        uri: "/v1/detect", method: .post, headers: .jpeg, body: ByteBuffer(bytes: photo)
+      ) {
+        response in
+        #expect(response.status == .gatewayTimeout)
+        #expect(
+          (try? ServerFixture.decode(response.body)["error"] as? [String: Any])?["code"] as? String
+            == "timeout")
+      }
+      try await client.execute(uri: "/healthz", method: .get) { #expect($0.status == .ok) }
+    }
+  }
+
   /// Many concurrent requests with different images: each answer equals the unbatched
   /// embedding of its own image, and the server merged them into fewer model runs.
   @Test func dynamicBatchingGivesEachRequestItsOwnAnswer() async throws {
