@@ -61,7 +61,8 @@ public enum GlimpseServer {
   }
 }
 
-/// Loads the models while the server already listens, and closes the store at shutdown.
+/// Loads the models while the server already listens, and closes the store at shutdown. A
+/// failed load ends the whole service group, so `glimpse serve` exits with the error.
 struct ModelLoaderService: Service {
   let state: ServerState
   let logger: Logger
@@ -77,8 +78,10 @@ struct ModelLoaderService: Service {
       let uptime = state.startedAt.duration(to: .now)
       logger.info("Ready in \(String(format: "%.2f", uptime.milliseconds / 1000)) s since start")
     } catch {
-      logger.error("Loading the models failed: \(error)")
+      // Fail fast: a server that can never become ready (a missing model, `--device cuda`
+      // without a GPU) exits with the reason rather than answering 503 forever.
       state.failed("\(error)")
+      throw error
     }
     try? await gracefulShutdown()
     state.beginShutdown()

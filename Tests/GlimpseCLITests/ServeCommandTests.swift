@@ -90,6 +90,13 @@ import Testing
     #expect(result.status == 0, "graceful exit: \(result.stderr.suffix(500))")
   }
 
+  @Test func cudaWithoutAGPUExitsWithTheReason() async throws {
+    let server = try Server(arguments: ["--device", "cuda"])
+    let result = server.running.wait()
+    #expect(result.status != 0)
+    #expect(result.stderr.contains("CUDA was requested but cannot be used"), "\(result.stderr.suffix(400))")
+  }
+
   /// The AR stream under overload. A warm-up of 5 frames brings the server to its working
   /// set; then 100 frames of a noisy 12 MP photo (1.6 MB each) are sent as fast as the socket
   /// takes them, each asking for detection plus a catalog search of every object, far slower
