@@ -39,11 +39,20 @@ public struct CLIPModelBundle: Sendable {
   }
 
   static func modelFile(_ folder: URL, tower: String, precision: Precision) throws -> URL {
-    let fileName = precision == .fp16 ? "model.fp16.onnx" : "model.onnx"
+    let fileName =
+      switch precision {
+      case .fp32: "model.onnx"
+      case .fp16: "model.fp16.onnx"
+      case .int8: "model.int8.onnx"
+      }
     let url = folder.appendingPathComponent(tower).appendingPathComponent(fileName)
     guard FileManager.default.fileExists(atPath: url.path) else {
       let hint =
-        precision == .fp16 ? " (make FP16 files with scripts/export-clip --fp16)" : ""
+        switch precision {
+        case .fp32: ""
+        case .fp16: " (make FP16 files with scripts/export-clip --fp16)"
+        case .int8: " (make INT8 files with scripts/quantize-clip \(folder.path))"
+        }
       throw CLIPError.modelFolder(folder.path, "missing \(tower)/\(fileName)\(hint)")
     }
     return url

@@ -2,6 +2,8 @@
 public enum Precision: String, Sendable, CaseIterable, Codable, CustomStringConvertible {
   case fp32
   case fp16
+  /// Dynamically quantized weights (`model.int8.onnx`, made by `scripts/quantize-clip`), for CPUs.
+  case int8
 
   public init(parsing text: String) throws {
     guard let value = Precision(rawValue: text.lowercased()) else {
@@ -15,5 +17,5 @@ public enum Precision: String, Sendable, CaseIterable, Codable, CustomStringConv
 
 public struct PrecisionError: Error, CustomStringConvertible {
   public let text: String
-  public var description: String { "invalid precision '\(text)': use fp32 or fp16" }
+  public var description: String { "invalid precision '\(text)': use fp32, fp16 or int8" }
 }

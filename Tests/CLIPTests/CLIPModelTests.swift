@@ -76,6 +76,30 @@ import Testing
     #expect(dot(try full.embedTexts(["a dog"])[0], try half.embedTexts(["a dog"])[0]) > 0.999)
   }
 
+  /// The INT8 towers (scripts/quantize-clip) give what onnxruntime in Python gives on the
+  /// same files, and stay close to FP32.
+  @Test func int8TowersMatchThePythonReferenceAndStayCloseToFP32() throws {
+    let full = try Self.model(.fp32)
+    let quantized = try Self.model(.int8)
+    #expect(quantized.bundle.visualModel.lastPathComponent == "model.int8.onnx")
+    let golden = Self.root.appendingPathComponent("models/test/clip-tiny/golden")
+    for (session, name) in [(quantized.visual, "visual"), (quantized.textual, "textual")] {
+      let input = try NumpyFile.read(golden.appendingPathComponent("\(name).int8.input.npy"))
+      let expected = try NumpyFile.read(golden.appendingPathComponent("\(name).int8.output.npy"))
+        .floatValues()
+      let output = try session.run([session.inputs[0].name: input])[session.outputs[0].name]!.floatValues()
+      let worst = zip(output, expected).map { abs($0 - $1) }.max() ?? .infinity
+      #expect(worst < 1e-4, "\(name): largest difference to the Python reference \(worst)")
+    }
+    var lowest: Float = 1
+    for name in ["jpeg_baseline_640x480.jpg", "png_rgb_500x400.png", "jpeg_gray_300x200.jpg"] {
+      let image = try ImageDecoder().decode(Data(contentsOf: Self.fixtures.appendingPathComponent(name)))
+      lowest = min(lowest, dot(try full.embedImages([image])[0], try quantized.embedImages([image])[0]))
+    }
+    lowest = min(lowest, dot(try full.embedTexts(["a dog"])[0], try quantized.embedTexts(["a dog"])[0]))
+    #expect(lowest > 0.99, "lowest cosine INT8 to FP32 \(lowest)")
+  }
+
   @Test func zeroShotProbabilitiesSumToOne() throws {
     let model = try Self.model()
     let image = try ImageDecoder().decode(
