@@ -28,7 +28,8 @@ struct DetectorOptions: ParsableArguments {
     let start = ContinuousClock.now
     do {
       let detector = try YOLODetector(
-        modelPath: modelPath, environment: environment, configuration: .forDevice(choice), logger: logger)
+        modelPath: modelPath, environment: environment,
+        configuration: runtime.sessionConfiguration(for: choice), logger: logger)
       logger.info(
         "Detector \(modelPath) (\(detector.classCount) classes) loaded in \(start.duration(to: .now))")
       return detector

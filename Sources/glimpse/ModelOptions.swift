@@ -10,7 +10,7 @@ struct CLIPModelOptions: ParsableArguments {
   @Option(name: .customLong("model"), help: "CLIP model folder, Immich layout (env GLIMPSE_CLIP_MODEL).")
   var modelFolder: String?
 
-  @Option(help: "fp32 or fp16 model files (env GLIMPSE_PRECISION).")
+  @Option(help: "fp32, fp16 or int8 model files (env GLIMPSE_PRECISION; int8 is for CPUs).")
   var precision: String?
 
   @OptionGroup var runtime: RuntimeOptions
@@ -54,7 +54,8 @@ struct CLIPModelOptions: ParsableArguments {
     let start = ContinuousClock.now
     let bundle = try CLIPModelBundle(folder: resolvedFolder(logger: logger), precision: resolvedPrecision())
     let model = try CLIPModel(
-      bundle: bundle, environment: environment, configuration: .forDevice(choice), logger: logger)
+      bundle: bundle, environment: environment,
+      configuration: runtime.sessionConfiguration(for: choice, precision: bundle.precision), logger: logger)
     logger.info("CLIP \(bundle.name) (\(bundle.precision)) loaded in \(start.duration(to: .now))")
     return (model, choice)
   }

@@ -13,6 +13,12 @@ struct RuntimeOptions: ParsableArguments {
   @Option(help: "Path to libonnxruntime.so (env GLIMPSE_ORT_LIB; default: .deps/, then the system).")
   var ortLib: String?
 
+  @Option(
+    help:
+      "GPU execution provider: cuda, or tensorrt when its libraries are present (engines cached in glimpse-data/tensorrt-cache) (env GLIMPSE_PROVIDER; default cuda)."
+  )
+  var provider: String?
+
   @Option(help: "Log level: trace, debug, info, warning, error (env GLIMPSE_LOG_LEVEL).")
   var logLevel: String?
 
@@ -24,6 +30,25 @@ struct RuntimeOptions: ParsableArguments {
     } catch {
       throw ValidationError("\(error)")
     }
+  }
+
+  /// Session settings for the chosen device: the CUDA provider on a GPU, with TensorRT in
+  /// front of it when asked for (FP16 engines for FP16 models).
+  func sessionConfiguration(for choice: DeviceChoice, precision: Precision = .fp32) throws
+    -> SessionConfiguration
+  {
+    var configuration = SessionConfiguration.forDevice(choice)
+    let name = (provider ?? environment["GLIMPSE_PROVIDER"] ?? "cuda").lowercased()
+    guard ["cuda", "tensorrt"].contains(name) else {
+      throw ValidationError("--provider must be cuda or tensorrt, not '\(name)'")
+    }
+    if name == "tensorrt", case .cuda(let index) = choice.device {
+      let cache = URL(fileURLWithPath: "glimpse-data/tensorrt-cache").standardizedFileURL.path
+      try? FileManager.default.createDirectory(atPath: cache, withIntermediateDirectories: true)
+      configuration.providers.insert(
+        .tensorRT(TensorRTOptions(deviceID: index, fp16: precision == .fp16, engineCachePath: cache)), at: 0)
+    }
+    return configuration
   }
 
   var resolvedLogLevel: Logger.Level {

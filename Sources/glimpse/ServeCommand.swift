@@ -25,7 +25,7 @@ struct Serve: AsyncParsableCommand {
   @Option(help: "YOLO detector folder or .onnx file (env GLIMPSE_DETECTOR_MODEL).")
   var detectorModel: String?
 
-  @Option(help: "fp32 or fp16 model files (env GLIMPSE_PRECISION).")
+  @Option(help: "fp32, fp16 or int8 model files (env GLIMPSE_PRECISION; int8 is for CPUs).")
   var precision: String?
 
   @OptionGroup var limits: ServeLimitOptions
@@ -72,9 +72,9 @@ struct ServeModelLoader: Sendable {
   func load() async throws -> LoadedModels {
     let (environment, choice) = try runtime.prepareDevice(logger: logger)
     logHardware(choice)
-    let sessionConfiguration = SessionConfiguration.forDevice(choice)
     let clipFolder = clipOptions.resolvedFolder(logger: logger)
     let bundle = try CLIPModelBundle(folder: clipFolder, precision: clipOptions.resolvedPrecision())
+    let sessionConfiguration = try runtime.sessionConfiguration(for: choice, precision: bundle.precision)
     let detectorPath = try DetectorOptions.modelFile(
       DetectorOptions.resolvedFolder(explicit: detectorModel, logger: logger))
     let logger = self.logger
