@@ -147,10 +147,28 @@ public final class CLIPModel: Sendable {
       throw CLIPError.invalidRequest(
         "text of \(long.utf8.count) bytes is over the limit of \(Self.maxTextLength)")
     }
-    let context =
-      textual.inputs[0].shape.last.flatMap { $0 > 0 ? $0 : nil } ?? bundle.configuration.contextLength
-    return try Tensor(
-      int64: tokenizer.tokenize(texts, contextLength: context), shape: [texts.count, context])
+    let fixedLength = textual.inputs[0].shape.last.flatMap { $0 > 0 ? $0 : nil }
+    let context = fixedLength ?? bundle.configuration.contextLength
+    let tokens = tokenizer.tokenize(texts, contextLength: context)
+    guard fixedLength == nil else { return try Tensor(int64: tokens, shape: [texts.count, context]) }
+    // A tower with a free sequence length gets the batch padded to its longest text only:
+    // CLIP's causal mask means no position looks past its end token, so the embeddings are
+    // the same as at 77 tokens, for a fraction of the work on short texts.
+    let length = Self.longestTokenRow(tokens, rows: texts.count, context: context)
+    let trimmed = (0..<texts.count).flatMap { row in tokens[row * context..<row * context + length] }
+    return try Tensor(int64: Array(trimmed), shape: [texts.count, length])
+  }
+
+  /// The length of the longest row up to its last non-zero id (ids are zero-padded).
+  static func longestTokenRow(_ tokens: [Int64], rows: Int, context: Int) -> Int {
+    var longest = 1
+    for row in 0..<rows {
+      let start = row * context
+      if let last = tokens[start..<start + context].lastIndex(where: { $0 != 0 }) {
+        longest = max(longest, last - start + 1)
+      }
+    }
+    return longest
   }
 
   public func embedTexts(_ texts: [String]) throws -> [[Float]] {

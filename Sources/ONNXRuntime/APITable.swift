@@ -24,6 +24,7 @@ enum APISlot: Int {
   case createSession = 7  // CreateSession
   case run = 9  // Run
   case createSessionOptions = 10  // CreateSessionOptions
+  case setOptimizedModelFilePath = 11  // SetOptimizedModelFilePath
   case disableCpuMemArena = 19  // DisableCpuMemArena
   case setSessionGraphOptimizationLevel = 23  // SetSessionGraphOptimizationLevel
   case setIntraOpNumThreads = 24  // SetIntraOpNumThreads
@@ -132,6 +133,9 @@ extension ORTLibrary {
     function(.setSessionGraphOptimizationLevel)
   }
   var disableCpuMemArena: @convention(c) (Handle) -> Status { function(.disableCpuMemArena) }
+  var setOptimizedModelFilePath: @convention(c) (Handle, CString) -> Status {
+    function(.setOptimizedModelFilePath)
+  }
   var addFreeDimensionOverrideByName: @convention(c) (Handle, CString, Int64) -> Status {
     function(.addFreeDimensionOverrideByName)
   }

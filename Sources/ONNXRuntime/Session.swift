@@ -29,9 +29,8 @@ public final class Session: @unchecked Sendable {
     let library = environment.library
     self.library = library
     self.modelPath = modelPath
-    let (session, providers) = try Self.create(
-      modelPath: modelPath, environment: environment, configuration: configuration,
-      logger: logger)
+    let (session, providers) = try Self.createUsingCache(
+      modelPath: modelPath, environment: environment, configuration: configuration, logger: logger)
     self.pointer = session
     self.providers = providers
     var memoryInfo: OpaquePointer?
@@ -53,6 +52,39 @@ public final class Session: @unchecked Sendable {
   deinit {
     library.releaseMemoryInfo(cpuMemoryInfo)
     library.releaseSession(pointer)
+  }
+
+  /// Creates the session from the optimized-model cache when the configuration has one and
+  /// the session runs on the CPU: from the cached optimized graph with optimization off, or
+  /// from the model file while ORT writes its optimized graph into the cache.
+  private static func createUsingCache(
+    modelPath: String, environment: ORTEnvironment, configuration: SessionConfiguration, logger: Logger
+  ) throws -> (OpaquePointer, [String]) {
+    guard let folder = configuration.optimizedModelCacheFolder,
+      configuration.providers.allSatisfy({ $0 == .cpu }), configuration.optimizationLevel != .disabled
+    else {
+      return try create(
+        modelPath: modelPath, environment: environment, configuration: configuration, logger: logger)
+    }
+    let cache = OptimizedModelCache(folder: folder, library: environment.library)
+    let entry = cache.entry(for: modelPath, configuration: configuration)
+    if let cached = entry.existing {
+      var fromCache = configuration
+      fromCache.optimizationLevel = .disabled
+      do {
+        return try create(
+          modelPath: cached, environment: environment, configuration: fromCache, logger: logger)
+      } catch {
+        logger.warning("Ignoring the unreadable optimized model \(cached): \(error)")
+        entry.discard()
+      }
+    }
+    var writing = configuration
+    writing.optimizedModelOutputPath = entry.temporaryPath
+    let created = try create(
+      modelPath: modelPath, environment: environment, configuration: writing, logger: logger)
+    entry.commit(logger: logger)
+    return created
   }
 
   /// Creates the ORT session. When a provider was added but the session cannot start with

@@ -14,6 +14,11 @@ public struct SessionConfiguration: Sendable {
   public var cpuMemoryArena: Bool = true
   /// Free dimensions fixed at load (e.g. `["batch": 1]`) so ORT can plan memory statically.
   public var freeDimensionOverrides: [String: Int] = [:]
+  /// A folder where the optimized graph of each CPU session is kept (`OptimizedModelCache`):
+  /// later loads skip graph optimization, most of a large model's load time. nil: no cache.
+  public var optimizedModelCacheFolder: String? = nil
+  /// Where ORT writes the optimized graph of this session (set by the cache).
+  var optimizedModelOutputPath: String? = nil
 
   public init() {}
 }

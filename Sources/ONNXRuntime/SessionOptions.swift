@@ -29,6 +29,9 @@ final class SessionOptions {
     if !configuration.cpuMemoryArena {
       try library.check(library.disableCpuMemArena(pointer))
     }
+    if let path = configuration.optimizedModelOutputPath {
+      try library.check(library.setOptimizedModelFilePath(pointer, path))
+    }
     for (name, value) in configuration.freeDimensionOverrides.sorted(by: { $0.key < $1.key }) {
       try library.check(library.addFreeDimensionOverrideByName(pointer, name, Int64(value)))
     }

@@ -19,6 +19,12 @@ struct RuntimeOptions: ParsableArguments {
   )
   var provider: String?
 
+  @Option(
+    help:
+      "Folder for ONNX Runtime's optimized graphs of CPU sessions, so that later starts skip graph optimization; off disables it (env GLIMPSE_MODEL_CACHE; default glimpse-data/ort-cache)."
+  )
+  var modelCache: String?
+
   @Option(help: "Log level: trace, debug, info, warning, error (env GLIMPSE_LOG_LEVEL).")
   var logLevel: String?
 
@@ -38,6 +44,10 @@ struct RuntimeOptions: ParsableArguments {
     -> SessionConfiguration
   {
     var configuration = SessionConfiguration.forDevice(choice)
+    let cache = modelCache ?? environment["GLIMPSE_MODEL_CACHE"] ?? "glimpse-data/ort-cache"
+    if cache != "off" && !choice.device.isGPU {
+      configuration.optimizedModelCacheFolder = URL(fileURLWithPath: cache).standardizedFileURL.path
+    }
     let name = (provider ?? environment["GLIMPSE_PROVIDER"] ?? "cuda").lowercased()
     guard ["cuda", "tensorrt"].contains(name) else {
       throw ValidationError("--provider must be cuda or tensorrt, not '\(name)'")

@@ -100,6 +100,28 @@ import Testing
     #expect(lowest > 0.99, "lowest cosine INT8 to FP32 \(lowest)")
   }
 
+  /// A text tower with a free sequence length gets the batch padded to its longest text,
+  /// not to 77, and gives the fixed-77 tower's embeddings (same weights, causal mask).
+  @Test func dynamicLengthTextTowerPadsToTheLongestTextWithTheSameEmbeddings() throws {
+    let fixed = try Self.model()
+    let environment = try ORTEnvironment.shared(library: ORTLibrary.load(explicitPath: Self.library))
+    let dynamic = try CLIPModel(
+      bundle: CLIPModelBundle(folder: Self.root.appendingPathComponent("models/test/clip-tiny-dynamic")),
+      environment: environment)
+    let texts = [
+      "a dog", "a photo of a red shoe on a wooden floor", String(repeating: "very long text ", count: 40),
+    ]
+    let longest = dynamic.tokenizer.tokenCount(texts[1])
+    #expect(longest < 20)
+    #expect(
+      try dynamic.textInput(Array(texts.prefix(2))).shape == [2, longest], "padded to the longest text")
+    #expect(try dynamic.textInput(texts).shape == [3, 77], "a text over the context is cut at 77")
+    for (index, pair) in zip(try fixed.embedTexts(texts), try dynamic.embedTexts(texts)).enumerated() {
+      #expect(dot(pair.0, pair.1) > 0.99999, "text \(index)")
+    }
+    #expect(dot(try fixed.embedTexts(["a dog"])[0], try dynamic.embedTexts(["a dog"])[0]) > 0.99999, "alone")
+  }
+
   @Test func zeroShotProbabilitiesSumToOne() throws {
     let model = try Self.model()
     let image = try ImageDecoder().decode(

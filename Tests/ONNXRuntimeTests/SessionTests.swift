@@ -57,6 +57,28 @@ import Testing
     #expect(custom["names"]?.hasPrefix("{0: 'person', 1: 'bicycle'") == true)
   }
 
+  /// The first load writes the optimized graph into the cache, the second loads it with
+  /// optimization off; both give the Python reference's output and keep the metadata.
+  @Test func optimizedModelCacheIsWrittenThenUsed() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ort-cache-\(UUID())").path
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    var configuration = SessionConfiguration()
+    configuration.intraOpThreads = 1
+    configuration.optimizedModelCacheFolder = folder
+    let input = try NumpyFile.read(TestSupport.model("yolo-tiny/golden/model.input.npy"))
+    let expected = try NumpyFile.read(TestSupport.model("yolo-tiny/golden/model.output.npy"))
+    for load in 1...2 {
+      let session = try Session(
+        modelPath: TestSupport.model("yolo-tiny/model.onnx").path, environment: TestSupport.environment(),
+        configuration: configuration)
+      let cached = try FileManager.default.contentsOfDirectory(atPath: folder)
+      #expect(cached.count == 1 && cached[0].hasSuffix(".optimized.onnx"), "load \(load): \(cached)")
+      #expect(session.metadata.custom["stride"] == "32", "metadata survives the cache")
+      let output = try #require(try session.run([session.inputs[0].name: input])[session.outputs[0].name])
+      #expect(TestSupport.maxAbsDifference(output, expected) <= 1e-4, "load \(load)")
+    }
+  }
+
   @Test func missingModelFileIsNamed() {
     #expect {
       try TestSupport.session("does-not-exist/model.onnx")
