@@ -79,8 +79,8 @@ def write_sentence_transformers(model, folder, bpe_path):
         json.dump({"prompts": {}, "default_prompt_name": None, "similarity_fn_name": "cosine"}, f, indent=2)
 
 
-# Bumped when the exported files change shape (2: dynamic text sequence length).
-LAYOUT = 2
+# Bumped when the exported files change (2: dynamic text sequence length; 3: INT8 towers).
+LAYOUT = 3
 
 
 def export_onnx(model, folder, bpe_path, tokenizer_json):
@@ -132,6 +132,16 @@ def export_onnx(model, folder, bpe_path, tokenizer_json):
         json.dump({"pad_token": "<|endoftext|>"}, f)
 
 
+def quantize_towers(folder):
+    """model.int8.onnx beside each tower, for Glimpse's `--precision int8` contestant."""
+    import logging
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    logging.getLogger().setLevel(logging.ERROR)
+    for tower in ("visual", "textual"):
+        quantize_dynamic(os.path.join(folder, tower, "model.onnx"), os.path.join(folder, tower, "model.int8.onnx"),
+                         weight_type=QuantType.QInt8)
+
+
 def build(root, seed, bpe_path, log=print):
     """Writes root/st-clip-vit-b-32 and root/vit-b-32 unless a stamp says they exist for `seed`."""
     stamp_path = os.path.join(root, "stamp.json")
@@ -154,6 +164,8 @@ def build(root, seed, bpe_path, log=print):
     log(f"models: ONNX export (opset {OPSET}) -> {onnx_dir}")
     with torch.no_grad():
         export_onnx(model, onnx_dir, bpe_path, os.path.join(st_dir, "0_CLIPModel", "tokenizer.json"))
+    log("models: INT8 towers (ONNX Runtime dynamic quantization, as scripts/quantize-clip)")
+    quantize_towers(onnx_dir)
     stamp = {"seed": seed, "layout": LAYOUT, "torch": torch.__version__, "transformers": transformers.__version__,
              "parameters": sum(p.numel() for p in model.parameters()), "build_s": round(time.time() - started, 1)}
     with open(stamp_path, "w") as f:

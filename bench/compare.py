@@ -568,7 +568,7 @@ def run_service(service, args, images, catalog_path, budget):
                 text_loads += kind in ("text", "search")
                 if figures["failures"]:
                     log(f"  failures, e.g.: {figures['failure_examples']}")
-        if service.name == "glimpse":
+        if service.name.startswith("glimpse"):
             try:
                 status, metrics = http_once(service.port, "GET", "/metrics")
                 with open(os.path.join(os.path.dirname(service.log_path), "glimpse-metrics.txt"), "wb") as f:
@@ -653,14 +653,18 @@ def fmt_ratio(value):
 
 
 def report(results, order, items, levels, noisy_percent, loads):
-    names = {"seed": "seed (ST + FastAPI)", "ort": "ORT peer (Immich-style)", "glimpse": "Glimpse"}
-    lines = ["| load | conc. | measure | " + " | ".join(names[n] for n in order) + " | Glimpse/seed | Glimpse/ORT |",
-             "|---|---|---|" + "---|" * len(order) + "---|---|"]
+    names = {"seed": "seed (ST + FastAPI)", "ort": "ORT peer (Immich-style)", "glimpse": "Glimpse",
+             "glimpse-int8": "Glimpse INT8"}
+    int8 = "glimpse-int8" in order
+    lines = ["| load | conc. | measure | " + " | ".join(names[n] for n in order) + " | Glimpse/seed | Glimpse/ORT |"
+             + (" INT8/seed |" if int8 else ""),
+             "|---|---|---|" + "---|" * len(order) + "---|---|" + ("---|" if int8 else "")]
 
     def row(load, conc, measure, values, digits=1, marks=None):
         g, s, o = values.get("glimpse"), values.get("seed"), values.get("ort")
         cells = [fmt(values.get(n), digits) + ((marks or {}).get(n) or "") for n in order]
-        lines.append(f"| {load} | {conc} | {measure} | " + " | ".join(cells) + f" | {fmt_ratio(ratio(g, s))} | {fmt_ratio(ratio(g, o))} |")
+        extra = f" {fmt_ratio(ratio(values.get('glimpse-int8'), s))} |" if int8 else ""
+        lines.append(f"| {load} | {conc} | {measure} | " + " | ".join(cells) + f" | {fmt_ratio(ratio(g, s))} | {fmt_ratio(ratio(g, o))} |" + extra)
 
     for kind, title in LOADS:
         if kind not in loads:
@@ -736,7 +740,8 @@ def main():
                         help="the glimpse binary with `serve` (default .build/release/glimpse)")
     parser.add_argument("--glimpse-arg", action="append", default=[], help="extra argument for `glimpse serve` (repeatable)")
     parser.add_argument("--quick", action="store_true", help="smoke test: few requests per load (~3-4 minutes)")
-    parser.add_argument("--only", default="seed,ort,glimpse", help="comma-separated contestants to run")
+    parser.add_argument("--only", default="seed,ort,glimpse,glimpse-int8",
+                        help="comma-separated contestants to run (glimpse-int8: `--precision int8`, CPU INT8 towers)")
     parser.add_argument("--seed", type=int, default=0, help="torch.manual_seed of the random-weight model")
     parser.add_argument("--items", type=int, default=10000, help="catalog size")
     parser.add_argument("--threads", type=int, default=os.cpu_count(),
@@ -785,7 +790,7 @@ def main():
         args.quiet_wait = 30.0 if args.quick else 120.0
     QUIET_BUDGET["left_s"] = args.quiet_budget if args.quiet_budget is not None else (60.0 if args.quick else 480.0)
     budget = {"requests": args.requests or (40 if args.quick else 300), "seconds": args.seconds or (5.0 if args.quick else 25.0)}
-    order = [n for n in ["seed", "ort", "glimpse"] if n in args.only.split(",")]
+    order = [n for n in ["seed", "ort", "glimpse", "glimpse-int8"] if n in args.only.split(",")]
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     out_dir = os.path.join(args.out, stamp)
     os.makedirs(out_dir, exist_ok=True)
@@ -848,13 +853,19 @@ def main():
         os.makedirs(os.path.dirname(glimpse_store), exist_ok=True)
         services["glimpse"] = Service("glimpse", "Glimpse", glimpse_command(args.glimpse, glimpse_help, onnx_dir, glimpse_store, args.glimpse_arg),
                                       "/readyz", "/v1/embed", "/v1/search", os.path.join(out_dir, "glimpse.log"))
+        int8_store = os.path.join(out_dir, "glimpse-int8-store", "catalog.sqlite")
+        os.makedirs(os.path.dirname(int8_store), exist_ok=True)
+        services["glimpse-int8"] = Service(
+            "glimpse-int8", "Glimpse INT8",
+            glimpse_command(args.glimpse, glimpse_help, onnx_dir, int8_store, list(args.glimpse_arg) + ["--precision=int8"]),
+            "/readyz", "/v1/embed", "/v1/search", os.path.join(out_dir, "glimpse-int8.log"))
     for name in order:
         if name not in services:
             results[name] = {"label": name, "error": "not run", "rows": []}
             continue
         service = services[name]
         warm_page_cache(st_dir if name == "seed" else onnx_dir)
-        if name == "glimpse":
+        if name.startswith("glimpse"):
             # Load the catalog through the HTTP API into a fresh store, then restart, so that the
             # measured start-up opens the 10,000-item catalog (the peers load theirs at start-up).
             try:
@@ -872,7 +883,7 @@ def main():
             service.process = service.sampler = None
         log(f"{service.label}: starting ({' '.join(service.command)})")
         results[name] = run_service(service, args, images, catalog_path, budget)
-        if name == "glimpse":
+        if name.startswith("glimpse"):
             results[name]["catalog_load"] = populate
             results[name]["empty_catalog_startup_s"] = round(first_start, 3)
             results[name]["empty_catalog_rss_at_ready_mib"] = round(empty_rss / 2**20, 1)
