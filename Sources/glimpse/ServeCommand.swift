@@ -33,6 +33,7 @@ struct Serve: AsyncParsableCommand {
   @OptionGroup var runtime: RuntimeOptions
 
   func run() async throws {
+    MemoryTuning.applyForServer()
     runtime.bootstrapLogging()
     let logger = Logger(label: "glimpse.serve")
     let configuration = try limits.serverConfiguration(host: host, port: port)
@@ -103,6 +104,7 @@ struct ServeModelLoader: Sendable {
         "Loaded \(model.kind) \(model.name) (\(model.precision), \(model.fileBytes / 1_000_000) MB) in \(String(format: "%.0f", model.loadMilliseconds)) ms"
       )
     }
+    MemoryTuning.releaseFreedMemory()
     let itemCount = (try? await catalog.count()) ?? 0
     logger.info("Catalog \(store.location): \(itemCount) items")
     return LoadedModels(
