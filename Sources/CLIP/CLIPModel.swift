@@ -26,42 +26,35 @@ public final class CLIPModel: Sendable {
     self.bundle = bundle
     // The towers and the tokenizer load independently: side by side, start-up takes about
     // as long as the visual tower alone (graph optimization dominates).
+    let towers = [bundle.visualModel.path, bundle.textualModel.path]
     let loads = ConcurrentLoads()
     DispatchQueue.concurrentPerform(iterations: 3) { index in
-      let start = ContinuousClock.now
-      switch index {
-      case 0:
-        loads.visual = Result {
-          try Session(
-            modelPath: bundle.visualModel.path, environment: environment, configuration: configuration,
-            logger: logger)
-        }
-        loads.visualSeconds = start.duration(to: .now).seconds
-      case 1:
-        loads.textual = Result {
-          try Session(
-            modelPath: bundle.textualModel.path, environment: environment, configuration: configuration,
-            logger: logger)
-        }
-        loads.textualSeconds = start.duration(to: .now).seconds
-      default:
-        loads.tokenizer = Result {
-          switch bundle.vocabulary {
-          case .openCLIP(let url): try CLIPTokenizer(vocabularyFile: url)
-          case .huggingFace(let url): try CLIPTokenizer(tokenizerJSON: url)
-          }
-        }
+      guard index < towers.count else {
+        loads.tokenizer = Result { try Self.tokenizer(for: bundle.vocabulary) }
+        return
       }
+      let start = ContinuousClock.now
+      let session = Result {
+        try Session(modelPath: towers[index], environment: environment, configuration: configuration, logger: logger)
+      }
+      loads.setTower(index, session, seconds: start.duration(to: .now).seconds)
     }
-    visual = try loads.visual!.get()
-    textual = try loads.textual!.get()
+    visual = try loads.towers[0]!.get()
+    textual = try loads.towers[1]!.get()
     tokenizer = try loads.tokenizer!.get()
-    loadSeconds = (loads.visualSeconds, loads.textualSeconds)
+    loadSeconds = (loads.seconds[0], loads.seconds[1])
     transform = try Self.transform(for: bundle.configuration.preprocessing, visual: visual)
     logitScale =
       bundle.configuration.logitScale
       ?? visual.metadata.custom["logit_scale"].flatMap(Float.init) ?? 100
     try Self.checkTowers(visual: visual, textual: textual, dimension: bundle.configuration.embeddingDimension)
+  }
+
+  private static func tokenizer(for vocabulary: CLIPModelBundle.VocabularySource) throws -> CLIPTokenizer {
+    switch vocabulary {
+    case .openCLIP(let url): try CLIPTokenizer(vocabularyFile: url)
+    case .huggingFace(let url): try CLIPTokenizer(tokenizerJSON: url)
+    }
   }
 
   public var dimension: Int { bundle.configuration.embeddingDimension }
@@ -202,13 +195,20 @@ public final class CLIPModel: Sendable {
   }
 }
 
-/// Results of the loads `CLIPModel.init` runs side by side; each slot has one writer.
+/// Results of the loads `CLIPModel.init` runs side by side; each slot has one writer, and
+/// `concurrentPerform` returns only after all of them.
 private final class ConcurrentLoads: @unchecked Sendable {
-  var visual: Result<Session, any Error>?
-  var textual: Result<Session, any Error>?
+  var towers: [Result<Session, any Error>?] = [nil, nil]
+  var seconds: [Double] = [0, 0]
   var tokenizer: Result<CLIPTokenizer, any Error>?
-  var visualSeconds = 0.0
-  var textualSeconds = 0.0
+  private let lock = NSLock()
+
+  func setTower(_ index: Int, _ session: Result<Session, any Error>, seconds elapsed: Double) {
+    lock.withLock {
+      towers[index] = session
+      seconds[index] = elapsed
+    }
+  }
 }
 
 /// The vector scaled to unit length (unchanged if it is all zeros).

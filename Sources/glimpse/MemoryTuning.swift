@@ -6,20 +6,19 @@
 ///
 /// By default glibc keeps up to 8 arenas per core and returns freed memory to the system
 /// only above a high, self-raising threshold, so the hundreds of megabytes ONNX Runtime frees
-/// after building its sessions (the parsed model file) stay resident. Two arenas and a fixed
-/// 1 MB trim threshold gave the server about 200 MB less resident memory on ViT-B/32 in
-/// bench/ (docs/benchmarks.md), with no measurable change in latency.
+/// after building its sessions side by side (the parsed model files) stay resident. Two
+/// arenas, and a trim once the models are loaded, give the server about 200 MB less resident
+/// memory on ViT-B/32 (docs/benchmarks.md). A fixed low trim threshold saved a little more
+/// but cost throughput (memory handed back and faulted in again on every large request).
 enum MemoryTuning {
   // From glibc's malloc.h, which Swift's Glibc module does not include: the functions are
   // looked up at run time and the option numbers are glibc's stable ABI.
-  private static let trimThresholdOption: Int32 = -1  // M_TRIM_THRESHOLD
   private static let arenaMaxOption: Int32 = -8  // M_ARENA_MAX
 
   static func applyForServer() {
     typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
     guard let mallopt = function("mallopt", as: Mallopt.self) else { return }
     _ = mallopt(arenaMaxOption, 2)
-    _ = mallopt(trimThresholdOption, 1 << 20)
   }
 
   /// Hands freed heap memory back to the system (after the models are loaded).

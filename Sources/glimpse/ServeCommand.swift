@@ -88,9 +88,12 @@ struct ServeModelLoader: Sendable {
         modelPath: detectorPath, environment: environment, configuration: sessionConfiguration, logger: logger
       )
     }
+    // The catalog opens (and rebuilds its index) while the models load: config.json gives
+    // the dimension before the towers exist.
+    async let catalogOpen = store.open(model: bundle.name, dimension: bundle.configuration.embeddingDimension)
     let (clip, _) = try await clipLoad
     let (detector, detectorSeconds) = try await detectorLoad
-    let catalog = try await store.open(model: bundle.name, dimension: clip.dimension)
+    let catalog = try await catalogOpen
     let statuses = [
       status(bundle.name, "clip-visual", bundle.visualModel, "\(bundle.precision)", clip.loadSeconds.visual),
       status(
