@@ -35,7 +35,8 @@ public final class CLIPModel: Sendable {
       }
       let start = ContinuousClock.now
       let session = Result {
-        try Session(modelPath: towers[index], environment: environment, configuration: configuration, logger: logger)
+        try Session(
+          modelPath: towers[index], environment: environment, configuration: configuration, logger: logger)
       }
       loads.setTower(index, session, seconds: start.duration(to: .now).seconds)
     }
