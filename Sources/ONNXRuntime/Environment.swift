@@ -85,8 +85,11 @@ private let forwardORTLog:
   ) -> Void = { context, severity, category, _, location, message in
     guard let context else { return }
     let box = Unmanaged<LogBox>.fromOpaque(context).takeUnretainedValue()
-    let level = (ORTLogLevel(rawValue: severity) ?? .warning).swiftLogLevel
+    var level = (ORTLogLevel(rawValue: severity) ?? .warning).swiftLogLevel
     let text = message.map { String(cString: $0) } ?? ""
+    // Writing an optimized graph always warns that it is tied to this machine; the optimized
+    // model cache keys its files by CPU model and ORT version for exactly that reason.
+    if text.hasPrefix("Serializing optimized model") { level = .debug }
     box.logger.log(
       level: level, "\(text)",
       metadata: [
