@@ -8,7 +8,8 @@ import Foundation
 /// `glimpse models`: fetch real weights from the Immich Hugging Face repositories.
 struct Models: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Fetch, list and verify model folders.", subcommands: [Fetch.self, List.self, ModelsVerify.self])
+    abstract: "Fetch, list and verify model folders.",
+    subcommands: [Fetch.self, List.self, ModelsVerify.self])
 
   struct Fetch: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
