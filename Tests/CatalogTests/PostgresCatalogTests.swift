@@ -23,6 +23,8 @@ enum TestPostgres {
     do {
       try await body(try #require(database.string))
     } catch {
+      // PostgresNIO hides the server's message unless asked: show it, a failure must say why.
+      Issue.record("PostgreSQL error: \(String(reflecting: error))")
       try? await administer(server, "DROP DATABASE \(name) WITH (FORCE)")
       throw error
     }
