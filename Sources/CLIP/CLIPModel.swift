@@ -175,12 +175,18 @@ public final class CLIPModel: Sendable {
   public func classify(_ image: RGBImage, labels: [String]) throws -> [(label: String, probability: Float)] {
     guard !labels.isEmpty else { throw CLIPError.invalidRequest("no labels to classify against") }
     let imageEmbedding = try embedImages([image])[0]
-    let labelEmbeddings = try embedTexts(labels)
-    let logits = labelEmbeddings.map { logitScale * dot($0, imageEmbedding) }
+    let probabilities = zeroShotProbabilities(image: imageEmbedding, labels: try embedTexts(labels))
+    return Array(zip(labels, probabilities))
+  }
+
+  /// Zero-shot probabilities from embeddings already computed (the server gets them from
+  /// its batchers): softmax over `logitScale · cos(image, label)`.
+  public func zeroShotProbabilities(image: [Float], labels: [[Float]]) -> [Float] {
+    let logits = labels.map { logitScale * dot($0, image) }
     let maximum = logits.max() ?? 0
     let exponentials = logits.map { exp($0 - maximum) }
     let total = exponentials.reduce(0, +)
-    return zip(labels, exponentials).map { ($0, $1 / total) }
+    return exponentials.map { $0 / total }
   }
 
   private func embed(input: Tensor, session: Session) throws -> [[Float]] {

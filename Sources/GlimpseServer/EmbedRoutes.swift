@@ -102,8 +102,8 @@ struct EmbedRoutes {
     let image = try await services.decodeForCLIP(imageData)
     async let imageEmbedding = services.embedImages([image])
     async let labelEmbeddings = services.embedTexts(labels)
-    let probabilities = try await zeroShot(
-      image: imageEmbedding[0], labels: labelEmbeddings, scale: services.clip.logitScale)
+    let probabilities = try await services.clip.zeroShotProbabilities(
+      image: imageEmbedding[0], labels: labelEmbeddings)
     let ranked = zip(labels, probabilities).map { LabelProbability(label: $0, probability: $1) }
       .sorted { $0.probability > $1.probability }
     return JSONBody.response(ClassifyResponse(labels: ranked))
@@ -128,13 +128,4 @@ struct EmbedRoutes {
     }
     return text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
   }
-}
-
-/// CLIP zero-shot probabilities: softmax over `scale · cos(image, label)`.
-func zeroShot(image: [Float], labels: [[Float]], scale: Float) -> [Float] {
-  let logits = labels.map { scale * dot($0, image) }
-  let maximum = logits.max() ?? 0
-  let exponentials = logits.map { exp($0 - maximum) }
-  let total = exponentials.reduce(0, +)
-  return exponentials.map { $0 / total }
 }
