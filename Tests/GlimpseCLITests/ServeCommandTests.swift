@@ -97,13 +97,15 @@ import Testing
     #expect(result.stderr.contains("CUDA was requested but cannot be used"), "\(result.stderr.suffix(400))")
   }
 
-  /// The AR stream under overload. A warm-up burst of 20 frames brings the server to its
+  /// The AR stream under overload. A warm-up burst of 40 frames brings the server to its
   /// working set (receiving while processing); then 100 frames of a noisy 12 MP photo (1.6 MB
   /// each) are sent as fast as the socket takes them, each asking for detection plus a
   /// catalog search of every object, far slower than the client sends. The answers are for
   /// the newest frames, in order; the last frame is always answered; and the server's peak
-  /// memory during the 100 frames stays within noise of its peak during the warm-up (a queue
-  /// would hold up to 160 MB of frames).
+  /// memory during the 100 frames stays within 100 MB of its peak during the warm-up: a queue
+  /// would hold up to 160 MB of compressed frames. The peak is a maximum over a noisy process
+  /// (one or two decoded 12 MP frames, 36 MB each, may be alive at once): runs on this 2-core
+  /// VM saw 14 to 60 MB between the two peaks, so a tighter bound fails on noise.
   ///
   /// It loads both cores for half a minute, so it runs alone, after the suite (scripts/test
   /// sets GLIMPSE_AR_STREAM_TEST=1), where it neither starves nor is starved by other tests.
@@ -118,7 +120,7 @@ import Testing
     let photo = try Self.noisyPhoto12MP()
     #expect(photo.count > 1_000_000)
     let frame = ByteBuffer(bytes: photo)
-    let (warmUp, burst) = (20, 100)
+    let (warmUp, burst) = (40, 100)
     let log = StreamLog()
     let sampler = Task {
       while !Task.isCancelled {
@@ -164,7 +166,7 @@ import Testing
       "answered or counted as dropped")
     #expect(replies.allSatisfy { $0["width"] as? Int == 4000 && $0["detections"] is [Any] })
     #expect(
-      burstPeak - warmUpPeak < 60_000_000,
+      burstPeak - warmUpPeak < 100_000_000,
       "server peak memory \(warmUpPeak / 1_000_000) MB in the warm-up, \(burstPeak / 1_000_000) MB under the burst"
     )
     _ = server.terminate()
