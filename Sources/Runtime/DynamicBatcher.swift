@@ -23,7 +23,8 @@ public enum BatcherError: Error, Equatable, CustomStringConvertible {
 public struct BatchingOptions: Sendable, Equatable {
   /// Most inputs in one model run.
   public var maxBatch: Int
-  /// How long the first waiting input may wait for others to join its run.
+  /// How long the first waiting input may wait for others to join its run. The wait only
+  /// happens under load: see `DynamicBatcher`.
   public var maxWait: Duration
   /// Most inputs waiting (not counting the run in progress); beyond it, `queueFull`.
   public var queueLength: Int
@@ -52,6 +53,12 @@ public struct BatcherObserver: Sendable {
 /// Merges concurrent requests into one model run: up to `maxBatch` inputs, or whatever has
 /// arrived `maxWait` after the oldest waiting input. Each request gets exactly its own outputs.
 ///
+/// Waiting pays off only when other requests are in flight, so a run waits for company only
+/// when there is evidence of concurrency: its predecessor held more than one request, or more
+/// than one is already waiting. A lone client (one request at a time) then never waits: on a
+/// GPU the 2 ms default wait was as long as the model run itself. Under load, requests gather
+/// while a run is in progress, the next run holds several, and the runs after it wait to fill.
+///
 /// Model runs block a thread for milliseconds to seconds, so they happen on a dedicated
 /// thread rather than in Swift's cooperative pool (whose few threads also serve the network).
 /// The inputs of one request always run together, in order.
@@ -73,6 +80,8 @@ public final class DynamicBatcher<Input: Sendable, Output: Sendable>: @unchecked
   private var waitingInputs = 0
   private var isClosed = false
   private var worker: Thread?
+  /// Requests in the last run: more than one means other clients are in flight.
+  private var previousRunRequests = 1
 
   public init(
     name: String, options: BatchingOptions, observer: BatcherObserver = BatcherObserver(), run: @escaping Run
@@ -124,6 +133,12 @@ public final class DynamicBatcher<Input: Sendable, Output: Sendable>: @unchecked
     condition.unlock()
   }
 
+  /// Whether the next run should wait for more inputs: only while it has room, and only when
+  /// other requests are in flight (see the type's comment).
+  private var expectsMoreSoon: Bool {
+    waitingInputs < options.maxBatch && (previousRunRequests > 1 || waiting.count > 1)
+  }
+
   // MARK: Worker
 
   private func workLoop() {
@@ -132,8 +147,8 @@ public final class DynamicBatcher<Input: Sendable, Output: Sendable>: @unchecked
     }
   }
 
-  /// Blocks until a batch is ready: full, or the oldest request has waited `maxWait`.
-  /// Returns nil once closed and drained.
+  /// Blocks until a batch is ready: full, or the oldest request has waited `maxWait`, or at
+  /// once when no other request is in flight. Returns nil once closed and drained.
   private func nextBatch() -> [Request]? {
     condition.lock()
     defer { condition.unlock() }
@@ -142,7 +157,7 @@ public final class DynamicBatcher<Input: Sendable, Output: Sendable>: @unchecked
       condition.wait()
     }
     let deadline = waiting[0].enqueued + options.maxWait
-    while waitingInputs < options.maxBatch && !isClosed {
+    while expectsMoreSoon && !isClosed {
       let remaining = ContinuousClock.now.duration(to: deadline)
       if remaining <= .zero { break }
       _ = condition.wait(until: Date(timeIntervalSinceNow: remaining.seconds))
@@ -154,6 +169,7 @@ public final class DynamicBatcher<Input: Sendable, Output: Sendable>: @unchecked
       size += first.inputs.count
     }
     waitingInputs -= size
+    previousRunRequests = batch.count
     observer.queueDepthChanged(waitingInputs)
     return batch
   }
