@@ -118,6 +118,30 @@ public final class CLIPModel: Sendable {
     return tensor
   }
 
+  /// One image's visual input, [1, 3, H, W]: resized, cropped, normalized and packed. A
+  /// server prepares each image where it arrives, in parallel and while the model runs
+  /// other batches, so that a batch run only copies (`embed(preparedImages:)`).
+  public func preparedImage(_ image: RGBImage) throws -> Tensor {
+    try imageInput([image])
+  }
+
+  /// L2-normalized embeddings of prepared images (`preparedImage(_:)`), in one model run.
+  public func embed(preparedImages: [Tensor]) throws -> [[Float]] {
+    guard let first = preparedImages.first else {
+      throw CLIPError.invalidRequest("no images to embed")
+    }
+    if preparedImages.count == 1 { return try embed(imageInput: first) }
+    guard preparedImages.allSatisfy({ $0.shape == first.shape && $0.elementType == first.elementType })
+    else { throw CLIPError.invalidRequest("prepared images of different shapes or types") }
+    let batch = try Tensor(zeros: first.elementType, shape: [preparedImages.count] + first.shape.dropFirst())
+    let bytesPerImage = first.buffer.byteCount
+    for (index, image) in preparedImages.enumerated() {
+      batch.buffer.pointer.advanced(by: index * bytesPerImage)
+        .copyMemory(from: image.buffer.pointer, byteCount: bytesPerImage)
+    }
+    return try embed(imageInput: batch)
+  }
+
   /// L2-normalized embeddings of already decoded images, one per image.
   public func embedImages(_ images: [RGBImage]) throws -> [[Float]] {
     try embed(input: imageInput(images), session: visual)

@@ -3,6 +3,7 @@ import Catalog
 import Detection
 import Foundation
 import Imaging
+import ONNXRuntime
 import Pipeline
 import Runtime
 
@@ -65,7 +66,8 @@ struct DetectionJob: Sendable {
 final class ModelServices: Sendable {
   let models: LoadedModels
   let limits: RequestLimits
-  private let imageBatcher: DynamicBatcher<RGBImage, [Float]>
+  /// Takes prepared images (`CLIPModel.preparedImage`): the batch run then only copies.
+  private let imageBatcher: DynamicBatcher<Tensor, [Float]>
   private let textBatcher: DynamicBatcher<String, [Float]>
   private let detectionBatcher: DynamicBatcher<DetectionJob, [Detection]>
 
@@ -78,7 +80,7 @@ final class ModelServices: Sendable {
     let detector = models.detector
     imageBatcher = DynamicBatcher(
       name: "clip-visual", options: options, observer: metrics.batcherObserver(model: "clip-visual")
-    ) { try clip.embedImages($0) }
+    ) { try clip.embed(preparedImages: $0) }
     textBatcher = DynamicBatcher(
       name: "clip-textual", options: options, observer: metrics.batcherObserver(model: "clip-textual")
     ) { try clip.embedTexts($0) }
@@ -97,8 +99,15 @@ final class ModelServices: Sendable {
     try await decodeImage(data, maxPixels: limits.maxPixels, minimumShortSide: clip.fastDecodeShortSide)
   }
 
+  /// Resizing and packing happen here, on the request's side, in parallel with other
+  /// requests and with the model run in progress; the batcher's thread only runs the model.
   func embedImages(_ images: [RGBImage]) async throws -> [[Float]] {
-    try await imageBatcher.submit(images)
+    guard images.count <= limits.maxBatch else {
+      throw BatcherError.tooManyInputs(count: images.count, limit: limits.maxBatch)
+    }
+    let clip = self.clip
+    let prepared = try await offload { try images.map(clip.preparedImage) }
+    return try await imageBatcher.submit(prepared)
   }
 
   func embedTexts(_ texts: [String]) async throws -> [[Float]] {

@@ -107,6 +107,24 @@ public enum Resample {
     }
   }
 
+  /// Runs `body` over `rows` split into chunks on all cores, when there is enough work for
+  /// the split to pay (a 640×480 photo's resize takes milliseconds; one core's share of it,
+  /// a fraction). Each chunk gets a half-open row range.
+  static func forEachRowChunk(rows: Int, workPerRow: Int, _ body: (Range<Int>) -> Void) {
+    let minimumWorkPerChunk = 200_000
+    let chunks = min(
+      ProcessInfo.processInfo.activeProcessorCount, rows, max(1, rows * workPerRow / minimumWorkPerChunk))
+    if chunks <= 1 { return body(0..<rows) }
+    // The chunks write disjoint rows through pointers the closure captures, which Swift
+    // cannot see as sendable; the unchecked box says so for it.
+    withoutActuallyEscaping(body) { body in
+      let shared = UncheckedSendable(body)
+      DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+        shared.value(rows * chunk / chunks..<rows * (chunk + 1) / chunks)
+      }
+    }
+  }
+
   @inline(__always)
   static func clip8(_ value: Int32) -> UInt8 {
     let shifted = value >> Int32(precisionBits)
@@ -122,27 +140,30 @@ public enum Resample {
     image.pixels.withUnsafeBufferPointer { input in
       coefficients.weights.withUnsafeBufferPointer { weights in
         output.withUnsafeMutableBufferPointer { target in
-          for row in 0..<rowCount {
-            let inputRow = input.baseAddress! + (row + firstRow) * image.width * 3
-            let outputRow = target.baseAddress! + row * outputWidth * 3
-            for x in 0..<outputWidth {
-              let start = coefficients.bounds[2 * x]
-              let count = coefficients.bounds[2 * x + 1]
-              let kernel = weights.baseAddress! + x * coefficients.kernelSize
-              var red = half
-              var green = half
-              var blue = half
-              var pixel = inputRow + start * 3
-              for index in 0..<count {
-                let weight = kernel[index]
-                red &+= Int32(pixel[0]) &* weight
-                green &+= Int32(pixel[1]) &* weight
-                blue &+= Int32(pixel[2]) &* weight
-                pixel += 3
+          let target = target  // rows are written by disjoint chunks
+          forEachRowChunk(rows: rowCount, workPerRow: outputWidth * coefficients.kernelSize * 3) { rows in
+            for row in rows {
+              let inputRow = input.baseAddress! + (row + firstRow) * image.width * 3
+              let outputRow = target.baseAddress! + row * outputWidth * 3
+              for x in 0..<outputWidth {
+                let start = coefficients.bounds[2 * x]
+                let count = coefficients.bounds[2 * x + 1]
+                let kernel = weights.baseAddress! + x * coefficients.kernelSize
+                var red = half
+                var green = half
+                var blue = half
+                var pixel = inputRow + start * 3
+                for index in 0..<count {
+                  let weight = kernel[index]
+                  red &+= Int32(pixel[0]) &* weight
+                  green &+= Int32(pixel[1]) &* weight
+                  blue &+= Int32(pixel[2]) &* weight
+                  pixel += 3
+                }
+                outputRow[3 * x] = clip8(red)
+                outputRow[3 * x + 1] = clip8(green)
+                outputRow[3 * x + 2] = clip8(blue)
               }
-              outputRow[3 * x] = clip8(red)
-              outputRow[3 * x + 1] = clip8(green)
-              outputRow[3 * x + 2] = clip8(blue)
             }
           }
         }
@@ -156,26 +177,30 @@ public enum Resample {
     let rowLength = image.width * 3
     var output = [UInt8](repeating: 0, count: rowLength * outputHeight)
     let half = Int32(1) << Int32(precisionBits - 1)
-    var sums = [Int32](repeating: 0, count: rowLength)
     image.pixels.withUnsafeBufferPointer { input in
       coefficients.weights.withUnsafeBufferPointer { weights in
         output.withUnsafeMutableBufferPointer { target in
-          sums.withUnsafeMutableBufferPointer { sums in
-            for y in 0..<outputHeight {
-              let start = bounds[2 * y]
-              let count = bounds[2 * y + 1]
-              let kernel = weights.baseAddress! + y * coefficients.kernelSize
-              sums.update(repeating: half)
-              // Row by row, so the inner loop runs over contiguous memory.
-              for index in 0..<count {
-                let weight = kernel[index]
-                let inputRow = input.baseAddress! + (start + index) * rowLength
-                for column in 0..<rowLength {
-                  sums[column] &+= Int32(inputRow[column]) &* weight
+          let target = target  // rows are written by disjoint chunks
+          forEachRowChunk(rows: outputHeight, workPerRow: rowLength * coefficients.kernelSize) { rows in
+            // Each chunk accumulates in its own row of sums.
+            var sums = [Int32](repeating: 0, count: rowLength)
+            sums.withUnsafeMutableBufferPointer { sums in
+              for y in rows {
+                let start = bounds[2 * y]
+                let count = bounds[2 * y + 1]
+                let kernel = weights.baseAddress! + y * coefficients.kernelSize
+                sums.update(repeating: half)
+                // Row by row, so the inner loop runs over contiguous memory.
+                for index in 0..<count {
+                  let weight = kernel[index]
+                  let inputRow = input.baseAddress! + (start + index) * rowLength
+                  for column in 0..<rowLength {
+                    sums[column] &+= Int32(inputRow[column]) &* weight
+                  }
                 }
+                let outputRow = target.baseAddress! + y * rowLength
+                for column in 0..<rowLength { outputRow[column] = clip8(sums[column]) }
               }
-              let outputRow = target.baseAddress! + y * rowLength
-              for column in 0..<rowLength { outputRow[column] = clip8(sums[column]) }
             }
           }
         }
@@ -183,4 +208,10 @@ public enum Resample {
     }
     return RGBImage(width: image.width, height: outputHeight, pixels: output)
   }
+}
+
+/// A value handed to concurrent code that only touches disjoint parts of it.
+private struct UncheckedSendable<Value>: @unchecked Sendable {
+  let value: Value
+  init(_ value: Value) { self.value = value }
 }
