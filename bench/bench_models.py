@@ -142,8 +142,9 @@ def quantize_towers(folder):
                          weight_type=QuantType.QInt8)
 
 
-def build(root, seed, bpe_path, log=print):
-    """Writes root/st-clip-vit-b-32 and root/vit-b-32 unless a stamp says they exist for `seed`."""
+def build(root, seed, bpe_path, log=print, quantize=True):
+    """Writes root/st-clip-vit-b-32 and root/vit-b-32 unless a stamp says they exist for `seed`
+    (without the INT8 towers when `quantize` is off: the GPU run has no use for them)."""
     stamp_path = os.path.join(root, "stamp.json")
     if os.path.exists(stamp_path):
         with open(stamp_path) as f:
@@ -164,8 +165,9 @@ def build(root, seed, bpe_path, log=print):
     log(f"models: ONNX export (opset {OPSET}) -> {onnx_dir}")
     with torch.no_grad():
         export_onnx(model, onnx_dir, bpe_path, os.path.join(st_dir, "0_CLIPModel", "tokenizer.json"))
-    log("models: INT8 towers (ONNX Runtime dynamic quantization, as scripts/quantize-clip)")
-    quantize_towers(onnx_dir)
+    if quantize:
+        log("models: INT8 towers (ONNX Runtime dynamic quantization, as scripts/quantize-clip)")
+        quantize_towers(onnx_dir)
     stamp = {"seed": seed, "layout": LAYOUT, "torch": torch.__version__, "transformers": transformers.__version__,
              "parameters": sum(p.numel() for p in model.parameters()), "build_s": round(time.time() - started, 1)}
     with open(stamp_path, "w") as f:

@@ -12,7 +12,8 @@ Routes (same bodies as Glimpse's /v1 routes, so every contestant gets the same l
   POST /search  JSON {"text": "...", "k": 10} -> {"results": [{"id", "score", "metadata"}]}
   GET  /readyz  200 once the model and catalog are loaded (they load before the port opens)
 
-Usage: peer_seed.py --model ST_FOLDER --catalog catalog.npz --port 8101 [--threads N]
+Usage: peer_seed.py --model ST_FOLDER --catalog catalog.npz --port 8101 [--threads N] [--half]
+(on a machine with CUDA the model runs there: bench/gpu_bench.py)
 """
 import argparse
 import io
@@ -28,6 +29,7 @@ parser.add_argument("--host", default="127.0.0.1")
 parser.add_argument("--port", type=int, default=8101)
 parser.add_argument("--threads", type=int, default=0, help="torch.set_num_threads (0: leave torch's default)")
 parser.add_argument("--handlers", choices=["async", "sync"], default="async")
+parser.add_argument("--half", action="store_true", help="the model in float16 (`.half()`, for a GPU)")
 args = parser.parse_args()
 
 import numpy as np  # noqa: E402
@@ -42,6 +44,8 @@ if args.threads > 0:
     torch.set_num_threads(args.threads)
 device = "cuda" if torch.cuda.is_available() else "cpu"
 visual_model = SentenceTransformer(args.model, device=device)
+if args.half:
+    visual_model.half()
 
 catalog = np.load(args.catalog)
 catalog_ids = [str(i) for i in catalog["ids"]]
