@@ -64,6 +64,7 @@ enum APISlot: Int {
   case addFreeDimensionOverrideByName = 124  // AddFreeDimensionOverrideByName
   case getAvailableProviders = 125  // GetAvailableProviders
   case releaseAvailableProviders = 126  // ReleaseAvailableProviders
+  case addSessionConfigEntry = 130  // AddSessionConfigEntry
   case runWithBinding = 133  // RunWithBinding
   case createIoBinding = 134  // CreateIoBinding
   case releaseIoBinding = 135  // ReleaseIoBinding
@@ -138,6 +139,9 @@ extension ORTLibrary {
   }
   var addFreeDimensionOverrideByName: @convention(c) (Handle, CString, Int64) -> Status {
     function(.addFreeDimensionOverrideByName)
+  }
+  var addSessionConfigEntry: @convention(c) (Handle, CString, CString) -> Status {
+    function(.addSessionConfigEntry)
   }
   var createCUDAProviderOptions: @convention(c) (OutHandle) -> Status { function(.createCUDAProviderOptions) }
   var updateCUDAProviderOptions: @convention(c) (Handle, CStringArray, CStringArray, Int) -> Status {

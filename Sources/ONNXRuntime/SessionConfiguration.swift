@@ -14,6 +14,10 @@ public struct SessionConfiguration: Sendable {
   public var cpuMemoryArena: Bool = true
   /// Free dimensions fixed at load (e.g. `["batch": 1]`) so ORT can plan memory statically.
   public var freeDimensionOverrides: [String: Int] = [:]
+  /// Whether ORT's intra-op threads spin between work items instead of sleeping. Spinning
+  /// saves microseconds on the CPU provider; on a GPU the pool only runs shape operators,
+  /// and its spinning threads took CPU from image preparation (`forDevice` turns it off).
+  public var allowSpinning: Bool = true
   /// A folder where the optimized graph of each CPU session is kept (`OptimizedModelCache`):
   /// later loads skip graph optimization, most of a large model's load time. nil: no cache.
   public var optimizedModelCacheFolder: String? = nil

@@ -32,6 +32,9 @@ final class SessionOptions {
     if let path = configuration.optimizedModelOutputPath {
       try library.check(library.setOptimizedModelFilePath(pointer, path))
     }
+    if !configuration.allowSpinning {
+      try library.check(library.addSessionConfigEntry(pointer, "session.intra_op.allow_spinning", "0"))
+    }
     for (name, value) in configuration.freeDimensionOverrides.sorted(by: { $0.key < $1.key }) {
       try library.check(library.addFreeDimensionOverrideByName(pointer, name, Int64(value)))
     }

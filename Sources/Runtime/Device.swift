@@ -117,13 +117,15 @@ public enum DeviceSelector {
 
 extension SessionConfiguration {
   /// Session settings for a chosen device: the CUDA provider (with exhaustive cuDNN search
-  /// and a bounded arena) on a GPU; only `--device cuda` makes its failure fatal.
+  /// and a bounded arena) on a GPU; only `--device cuda` makes its failure fatal. On a GPU
+  /// the CPU thread pool sleeps instead of spinning: it only runs shape operators there.
   public static func forDevice(_ choice: DeviceChoice, threads: Int = 0) -> SessionConfiguration {
     var configuration = SessionConfiguration()
     configuration.intraOpThreads = threads
     if case .cuda(let index) = choice.device {
       configuration.providers = [.cuda(CUDAOptions(deviceID: index))]
       configuration.requireProviders = choice.request != .auto
+      configuration.allowSpinning = false
     }
     return configuration
   }

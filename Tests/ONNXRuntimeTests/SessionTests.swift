@@ -127,6 +127,23 @@ import Testing
     #expect(TestSupport.maxAbsDifference(try #require(plain[name]), try #require(bound[name])) == 0)
   }
 
+  /// The session setting GPU sessions use (ORT's threads sleep instead of spinning) goes
+  /// through `AddSessionConfigEntry` and leaves the results as they were.
+  @Test func threadsThatDoNotSpinGiveTheSameResult() throws {
+    var configuration = SessionConfiguration()
+    configuration.intraOpThreads = 2
+    configuration.allowSpinning = false
+    let quiet = try Session(
+      modelPath: TestSupport.model("yolo-tiny/model.onnx").path, environment: TestSupport.environment(),
+      configuration: configuration)
+    let plain = try TestSupport.session("yolo-tiny/model.onnx")
+    let input = try NumpyFile.read(TestSupport.model("yolo-tiny/golden/model.input.npy"))
+    let name = plain.outputs[0].name
+    let expected = try #require(try plain.run([plain.inputs[0].name: input])[name])
+    let actual = try #require(try quiet.run([quiet.inputs[0].name: input])[name])
+    #expect(TestSupport.maxAbsDifference(actual, expected) <= 1e-5)
+  }
+
   @Test func oneSessionServesConcurrentTasks() async throws {
     let session = try TestSupport.session("clip-tiny/textual/model.onnx")
     let input = try NumpyFile.read(TestSupport.model("clip-tiny/golden/textual.input.npy"))
