@@ -12,8 +12,8 @@ so that the slow Python ones run while the Glimpse bundle is still on its way th
            for the model alone (pixels on the host, copied in and the embeddings copied out,
            like `glimpse bench`) and for `encode` from decoded PIL images; load time; VRAM; then
            peer_seed.py (FastAPI + uvicorn + `encode`) over HTTP at concurrency 1 and 64
-  glimpse  the bundle: `glimpse bench --device cuda` at fp32 and fp16 (the fp16 row with the
-           detector converted to fp16 too), `glimpse models verify`
+  glimpse  the bundle: `glimpse bench --device cuda` at fp32 and fp16, `glimpse bench-detect`
+           (YOLO end to end against its bare run), `glimpse models verify`
            (fp16 against fp32, on CUDA), and `glimpse serve` over HTTP with dynamic batching
            at concurrency 1 and 288 (6 client processes × 48 connections)
   report   prints the tables from the JSON files the phases wrote
@@ -389,22 +389,11 @@ def run_logged(command, timeout=600):
     return completed
 
 
-def fp16_detector(args):
-    """The YOLO detector converted to float16 (ONNX Runtime's converter), next to the work files."""
-    target = os.path.join(args.work, "yolov8n.fp16.onnx")
-    if not os.path.exists(target):
-        import onnx
-        from onnxruntime.transformers.float16 import convert_float_to_float16
-        onnx.save(convert_float_to_float16(onnx.load(args.detector), keep_io_types=False), target)
-    return target
-
-
 def glimpse_bench(args, p, precision):
-    detector = fp16_detector(args) if precision == "fp16" else args.detector
     sampler = VRAMSampler()
     sampler.start()
     completed = run_logged([args.glimpse, "bench", "--model", p["onnx"], "--device", DEVICE, "--precision", precision,
-                            "--detector-model", detector, "--image", p["photo"],
+                            "--detector-model", args.detector, "--image", p["photo"],
                             "--iterations", "5" if QUICK else "300", "--batches", ",".join(map(str, batches())),
                             "--search-items", "1000" if QUICK else "10000", "--json"])
     vram = sampler.stop()
@@ -458,6 +447,10 @@ def phase_glimpse(args):
     for precision in ("fp32", "fp16"):
         result["bench"].append(glimpse_bench(args, p, precision))
         log(f"glimpse bench {precision}: {json.dumps(result['bench'][-1].get('throughput'))}")
+    detect = run_logged([args.glimpse, "bench-detect", "--model", args.detector, "--device", DEVICE,
+                         "--image", p["photo"], "--runs", "10" if QUICK else "200", "--json"])
+    result["bench_detect"] = json.loads(detect.stdout) if detect.returncode == 0 else {"error": detect.stderr[-1500:]}
+    log(f"bench-detect: {detect.stdout.strip()[:600]}")
     verify = run_logged([args.glimpse, "models", "verify", p["onnx"], "--device", DEVICE, "--image", p["photo"],
                          "--minimum-cosine", "0.999"])
     result["verify"] = {"status": verify.returncode, "output": verify.stdout}
@@ -517,6 +510,7 @@ def phase_report(args):
             print(f"\nGlimpse {run['precision']}: load {run['loadSeconds']:.2f} s, image b1 {run['imageBatch1']}, "
                   f"text b1 {run.get('textBatch1')}, YOLO {detection.get('inputSize')} {detection.get('latency')}, "
                   f"search {run.get('search')}, VRAM peak {run['vram']['peak_mib']} MiB")
+        print(f"\nbench-detect: {json.dumps(glimpse.get('bench_detect'))[:700]}")
         print("\n" + glimpse["verify"]["output"])
         if peer:
             reference = peer["in_process"][0]["photo_embedding"]

@@ -107,24 +107,6 @@ public enum Resample {
     }
   }
 
-  /// Runs `body` over `rows` split into chunks on all cores, when there is enough work for
-  /// the split to pay (a 640×480 photo's resize takes milliseconds; one core's share of it,
-  /// a fraction). Each chunk gets a half-open row range.
-  static func forEachRowChunk(rows: Int, workPerRow: Int, _ body: (Range<Int>) -> Void) {
-    let minimumWorkPerChunk = 200_000
-    let chunks = min(
-      ProcessInfo.processInfo.activeProcessorCount, rows, max(1, rows * workPerRow / minimumWorkPerChunk))
-    if chunks <= 1 { return body(0..<rows) }
-    // The chunks write disjoint rows through pointers the closure captures, which Swift
-    // cannot see as sendable; the unchecked box says so for it.
-    withoutActuallyEscaping(body) { body in
-      let shared = UncheckedSendable(body)
-      DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-        shared.value(rows * chunk / chunks..<rows * (chunk + 1) / chunks)
-      }
-    }
-  }
-
   @inline(__always)
   static func clip8(_ value: Int32) -> UInt8 {
     let shifted = value >> Int32(precisionBits)
@@ -141,7 +123,8 @@ public enum Resample {
       coefficients.weights.withUnsafeBufferPointer { weights in
         output.withUnsafeMutableBufferPointer { target in
           let target = target  // rows are written by disjoint chunks
-          forEachRowChunk(rows: rowCount, workPerRow: outputWidth * coefficients.kernelSize * 3) { rows in
+          ParallelRows.forEachChunk(rows: rowCount, workPerRow: outputWidth * coefficients.kernelSize * 3) {
+            rows in
             for row in rows {
               let inputRow = input.baseAddress! + (row + firstRow) * image.width * 3
               let outputRow = target.baseAddress! + row * outputWidth * 3
@@ -187,7 +170,8 @@ public enum Resample {
       coefficients.weights.withUnsafeBufferPointer { weights in
         output.withUnsafeMutableBufferPointer { target in
           let target = target  // rows are written by disjoint chunks
-          forEachRowChunk(rows: outputHeight, workPerRow: rowLength * coefficients.kernelSize) { rows in
+          ParallelRows.forEachChunk(rows: outputHeight, workPerRow: rowLength * coefficients.kernelSize) {
+            rows in
             // Each chunk accumulates in its own row of sums.
             var sums = [Int32](repeating: 0, count: rowLength)
             sums.withUnsafeMutableBufferPointer { sums in
@@ -214,10 +198,4 @@ public enum Resample {
     }
     return RGBImage(width: image.width, height: outputHeight, pixels: output)
   }
-}
-
-/// A value handed to concurrent code that only touches disjoint parts of it.
-private struct UncheckedSendable<Value>: @unchecked Sendable {
-  let value: Value
-  init(_ value: Value) { self.value = value }
 }
