@@ -421,7 +421,12 @@ def glimpse_http(args, p, precision):
         photo = open(p["photo"], "rb").read()
         request = embed_request(port, photo, "/v1/embed")
         embedding = served_embedding(port, photo, "/v1/embed")
+        import compare
+        health = compare.http_request("GET", "/healthz", port)
         result = {"precision": precision, "ready_s": round(ready_s, 2), "photo_embedding": embedding.tolist(),
+                  # The HTTP round trip alone (loopback, keep-alive, the Python client), for the
+                  # share of the c=1 latency that is not image work.
+                  "healthz_c1": http_load(port, health, 1, 1, seconds(2), warmup=20),
                   "c1": http_load(port, request, 1, 1, seconds(6), warmup=20)}
         result["c288"] = http_load(port, request, 6, 48, seconds(8), warmup=4)
         import compare
@@ -498,6 +503,8 @@ def phase_report(args):
             if "error" in run:
                 print(f"| {name} {run['precision']} | failed: {run['error'][:80]} |")
                 continue
+            if "healthz_c1" in run:
+                print(f"| {name} {run['precision']} GET /healthz | | {run['healthz_c1'].get('p50_ms')} / {run['healthz_c1'].get('p95_ms')} | | | |")
             print(f"| {name} {run['precision']} | {run['ready_s']} | {run['c1'].get('p50_ms')} / {run['c1'].get('p95_ms')} | "
                   f"{run[high]['images_per_s']:,.0f} (c={run[high]['concurrency']}, {run[high]['failures']} failed) | "
                   f"{run[high].get('p50_ms')} / {run[high].get('p95_ms')} | {run['vram']['peak_mib']} |")

@@ -128,30 +128,24 @@ public enum Resample {
             for row in rows {
               let inputRow = input.baseAddress! + (row + firstRow) * image.width * 3
               let outputRow = target.baseAddress! + row * outputWidth * 3
-              let isLastImageRow = row + firstRow == image.height - 1
               for x in 0..<outputWidth {
                 let start = coefficients.bounds[2 * x]
                 let count = coefficients.bounds[2 * x + 1]
                 let kernel = weights.baseAddress! + x * coefficients.kernelSize
-                // The three channels of a tap in one vector: a four-byte load takes the
-                // pixel and the next pixel's red, which lands in the unused fourth lane.
-                // The image's very last pixel has no byte after it: that tap goes alone.
-                // Integer sums in any order are the same, so Pillow's results hold.
-                let vectorTaps = isLastImageRow && start + count == image.width ? count - 1 : count
-                var sum = SIMD4<Int32>(repeating: half)
+                var red = half
+                var green = half
+                var blue = half
                 var pixel = inputRow + start * 3
-                for index in 0..<vectorTaps {
-                  let bytes = UnsafeRawPointer(pixel).loadUnaligned(as: SIMD4<UInt8>.self)
-                  sum &+= SIMD4<Int32>(truncatingIfNeeded: bytes) &* kernel[index]
+                for index in 0..<count {
+                  let weight = kernel[index]
+                  red &+= Int32(pixel[0]) &* weight
+                  green &+= Int32(pixel[1]) &* weight
+                  blue &+= Int32(pixel[2]) &* weight
                   pixel += 3
                 }
-                if vectorTaps < count {
-                  sum &+=
-                    SIMD4<Int32>(Int32(pixel[0]), Int32(pixel[1]), Int32(pixel[2]), 0) &* kernel[count - 1]
-                }
-                outputRow[3 * x] = clip8(sum[0])
-                outputRow[3 * x + 1] = clip8(sum[1])
-                outputRow[3 * x + 2] = clip8(sum[2])
+                outputRow[3 * x] = clip8(red)
+                outputRow[3 * x + 1] = clip8(green)
+                outputRow[3 * x + 2] = clip8(blue)
               }
             }
           }
