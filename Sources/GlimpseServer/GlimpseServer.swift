@@ -12,6 +12,7 @@ public enum GlimpseServer {
   public static func makeRouter(state: ServerState) -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
     router.middlewares.add(RequestMetricsMiddleware(metrics: state.metrics))
+    router.middlewares.add(RequestsInFlightMiddleware(count: state.requestsInFlight))
     if !state.configuration.corsOrigins.isEmpty {
       router.middlewares.add(CORSOriginsMiddleware(origins: state.configuration.corsOrigins))
     }

@@ -75,3 +75,16 @@ func withTimeLimit(_ limit: Duration, _ body: @escaping @Sendable () async throw
     return try await group.next()!
   }
 }
+
+/// Counts the HTTP requests being served, for the batchers (`ServerState.requestsInFlight`).
+struct RequestsInFlightMiddleware<Context: RequestContext>: RouterMiddleware {
+  let count: LockedValue<Int>
+
+  func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
+    async throws -> Response
+  {
+    count.update { $0 += 1 }
+    defer { count.update { $0 -= 1 } }
+    return try await next(request, context)
+  }
+}

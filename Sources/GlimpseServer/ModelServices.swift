@@ -71,7 +71,10 @@ final class ModelServices: Sendable {
   private let textBatcher: DynamicBatcher<String, [Float]>
   private let detectionBatcher: DynamicBatcher<DetectionJob, [Detection]>
 
-  init(models: LoadedModels, limits: RequestLimits, maxWait: Duration, metrics: ServerMetrics) {
+  init(
+    models: LoadedModels, limits: RequestLimits, maxWait: Duration, metrics: ServerMetrics,
+    othersInFlight: (@Sendable () -> Bool)? = nil
+  ) {
     self.models = models
     self.limits = limits
     let options = BatchingOptions(
@@ -79,13 +82,16 @@ final class ModelServices: Sendable {
     let clip = models.clip
     let detector = models.detector
     imageBatcher = DynamicBatcher(
-      name: "clip-visual", options: options, observer: metrics.batcherObserver(model: "clip-visual")
+      name: "clip-visual", options: options, observer: metrics.batcherObserver(model: "clip-visual"),
+      othersInFlight: othersInFlight
     ) { try clip.embed(preparedImages: $0) }
     textBatcher = DynamicBatcher(
-      name: "clip-textual", options: options, observer: metrics.batcherObserver(model: "clip-textual")
+      name: "clip-textual", options: options, observer: metrics.batcherObserver(model: "clip-textual"),
+      othersInFlight: othersInFlight
     ) { try clip.embedTexts($0) }
     detectionBatcher = DynamicBatcher(
-      name: "detector", options: options, observer: metrics.batcherObserver(model: "detector")
+      name: "detector", options: options, observer: metrics.batcherObserver(model: "detector"),
+      othersInFlight: othersInFlight
     ) { try Self.detect($0, with: detector) }
   }
 

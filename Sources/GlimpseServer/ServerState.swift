@@ -17,6 +17,9 @@ public final class ServerState: Sendable {
   let configuration: ServerConfiguration
   let metrics: ServerMetrics
   let startedAt = ContinuousClock.now
+  /// HTTP requests being served now (`RequestsInFlightMiddleware`): the batchers wait for
+  /// company only when there are others.
+  let requestsInFlight = LockedValue(0)
 
   public init(configuration: ServerConfiguration, metrics: ServerMetrics = ServerMetrics()) {
     self.configuration = configuration
@@ -25,8 +28,10 @@ public final class ServerState: Sendable {
 
   /// Installs loaded models: from now on `/readyz` answers 200.
   public func ready(with models: LoadedModels) {
+    let inFlight = requestsInFlight
     let services = ModelServices(
-      models: models, limits: configuration.limits, maxWait: configuration.maxWait, metrics: metrics)
+      models: models, limits: configuration.limits, maxWait: configuration.maxWait, metrics: metrics,
+      othersInFlight: { inFlight.get() > 1 })
     phase.set(.ready(services))
   }
 
@@ -79,6 +84,15 @@ final class LockedValue<Value>: @unchecked Sendable {
     lock.lock()
     value = newValue
     lock.unlock()
+  }
+
+  /// Changes the value in place and returns the new one.
+  @discardableResult
+  func update(_ change: (inout Value) -> Void) -> Value {
+    lock.lock()
+    defer { lock.unlock() }
+    change(&value)
+    return value
   }
 
   /// Sets a new value and returns the old one.

@@ -54,10 +54,11 @@ public struct BatcherObserver: Sendable {
 /// arrived `maxWait` after the oldest waiting input. Each request gets exactly its own outputs.
 ///
 /// Waiting pays off only when other requests are in flight, so a run waits for company only
-/// when there is evidence of concurrency: its predecessor held more than one request, or more
-/// than one is already waiting. A lone client (one request at a time) then never waits: on a
-/// GPU the 2 ms default wait was as long as the model run itself. Under load, requests gather
-/// while a run is in progress, the next run holds several, and the runs after it wait to fill.
+/// when there is evidence of concurrency: its predecessor held more than one request, more
+/// than one is already waiting, or the owner says other requests are on their way
+/// (`othersInFlight`: a server counts the requests it is serving, whose inputs are still
+/// being decoded). A lone client (one request at a time) then never waits: on a GPU the 2 ms
+/// default wait was as long as the model run itself.
 ///
 /// Model runs block a thread for milliseconds to seconds, so they happen on a dedicated
 /// thread rather than in Swift's cooperative pool (whose few threads also serve the network).
@@ -82,13 +83,18 @@ public final class DynamicBatcher<Input: Sendable, Output: Sendable>: @unchecked
   private var worker: Thread?
   /// Requests in the last run: more than one means other clients are in flight.
   private var previousRunRequests = 1
+  private let othersInFlight: (@Sendable () -> Bool)?
 
+  /// `othersInFlight` tells whether other requests that may bring inputs are in progress
+  /// (nil: only what the batcher sees counts).
   public init(
-    name: String, options: BatchingOptions, observer: BatcherObserver = BatcherObserver(), run: @escaping Run
+    name: String, options: BatchingOptions, observer: BatcherObserver = BatcherObserver(),
+    othersInFlight: (@Sendable () -> Bool)? = nil, run: @escaping Run
   ) {
     self.name = name
     self.options = options
     self.observer = observer
+    self.othersInFlight = othersInFlight
     self.run = run
     let thread = Thread { [unowned self] in self.workLoop() }
     thread.name = "glimpse-batcher-\(name)"
@@ -136,7 +142,8 @@ public final class DynamicBatcher<Input: Sendable, Output: Sendable>: @unchecked
   /// Whether the next run should wait for more inputs: only while it has room, and only when
   /// other requests are in flight (see the type's comment).
   private var expectsMoreSoon: Bool {
-    waitingInputs < options.maxBatch && (previousRunRequests > 1 || waiting.count > 1)
+    waitingInputs < options.maxBatch
+      && (previousRunRequests > 1 || waiting.count > 1 || othersInFlight?() == true)
   }
 
   // MARK: Worker

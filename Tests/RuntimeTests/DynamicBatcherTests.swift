@@ -13,10 +13,13 @@ struct DynamicBatcherTests {
     var all: [Int] { lock.withLock { sizes } }
   }
 
+  /// Concurrent requests, with the owner saying others are in flight (as a server does while
+  /// it serves several), are merged into runs of at most `maxBatch`.
   @Test func concurrentRequestsShareRunsAndGetTheirOwnOutputs() async throws {
     let log = RunLog()
     let batcher = DynamicBatcher<Int, Int>(
-      name: "square", options: BatchingOptions(maxBatch: 8, maxWait: .milliseconds(50), queueLength: 1000)
+      name: "square", options: BatchingOptions(maxBatch: 8, maxWait: .milliseconds(50), queueLength: 1000),
+      othersInFlight: { true }
     ) { inputs in
       log.record(inputs.count)
       Thread.sleep(forTimeInterval: 0.005)
@@ -44,22 +47,20 @@ struct DynamicBatcherTests {
     batcher.close()
   }
 
-  /// A client sending one request at a time never waits for company: with a 30 s wait,
-  /// each of its requests is answered long before (well under 10 s even on a loaded
-  /// machine). Merging under concurrency is `concurrentRequestsShareRunsAndGetTheirOwnOutputs`.
-  @Test func aLoneClientDoesNotWait() async throws {
+  /// A client sending one request at a time never waits for company: with an hour's wait,
+  /// its five requests each run alone and are answered (a wait would trip the time limit;
+  /// elapsed-time bounds proved fragile on a loaded CI machine, where one request took 12 s).
+  /// Merging under concurrency is `concurrentRequestsShareRunsAndGetTheirOwnOutputs`.
+  @Test(.timeLimit(.minutes(3))) func aLoneClientDoesNotWait() async throws {
     let log = RunLog()
     let batcher = DynamicBatcher<Int, Int>(
-      name: "echo", options: BatchingOptions(maxBatch: 16, maxWait: .seconds(30), queueLength: 100)
+      name: "echo", options: BatchingOptions(maxBatch: 16, maxWait: .seconds(3600), queueLength: 100)
     ) { inputs in
       log.record(inputs.count)
       return inputs
     }
     for request in 0..<5 {
-      let start = ContinuousClock.now
       #expect(try await batcher.submit([request]) == [request])
-      let elapsed = start.duration(to: .now)
-      #expect(elapsed < .seconds(10), "request \(request) waited \(elapsed)")
     }
     #expect(log.all == [1, 1, 1, 1, 1])
     batcher.close()
