@@ -68,17 +68,23 @@ public enum NonMaxSuppression {
   static func select(
     anchors: Int, classes: Int, options: DetectionOptions, value: (Int, Int) -> Float
   ) -> [Candidate] {
-    var result: [Candidate] = []
-    for anchor in 0..<anchors {
-      var best: Float = -.infinity
-      var bestClass = 0
-      for classIndex in 0..<classes {
+    // The best class of every anchor, class by class: the output is class-major, so this
+    // reads it in memory order (anchor by anchor read 80 values 33 KB apart each time).
+    var bestScores = [Float](repeating: -.infinity, count: anchors)
+    var bestClasses = [Int](repeating: 0, count: anchors)
+    for classIndex in 0..<classes {
+      for anchor in 0..<anchors {
         let score = value(4 + classIndex, anchor)
-        if score > best {  // first maximum wins, like torch.max
-          best = score
-          bestClass = classIndex
+        if score > bestScores[anchor] {  // first maximum wins, like torch.max
+          bestScores[anchor] = score
+          bestClasses[anchor] = classIndex
         }
       }
+    }
+    var result: [Candidate] = []
+    for anchor in 0..<anchors {
+      let best = bestScores[anchor]
+      let bestClass = bestClasses[anchor]
       guard best > options.confidenceThreshold else { continue }
       if let wanted = options.classes, !wanted.contains(bestClass) { continue }
       // xywh2xyxy: centre ± (size / 2), in float32.

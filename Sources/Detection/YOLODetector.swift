@@ -225,8 +225,7 @@ public final class YOLODetector: Sendable {
         "output shape \(shape) is not [\(letterboxes.count), 4 + \(classCount), anchors]")
     }
     let anchors = shape[2]
-    let values = output.floatValues()
-    return values.withUnsafeBufferPointer { values in
+    func decode(_ values: UnsafeBufferPointer<Float>) -> [[Detection]] {
       letterboxes.enumerated().map { index, letterbox in
         let base = index * shape[1] * anchors
         let kept = NonMaxSuppression.run(anchors: anchors, classes: classCount, options: options) {
@@ -239,5 +238,8 @@ public final class YOLODetector: Sendable {
         }
       }
     }
+    // A float32 output (2.8 MB for YOLOv8n) is read in place; float16 is converted first.
+    if output.elementType == .float32 { return output.withElements(as: Float.self, decode) }
+    return output.floatValues().withUnsafeBufferPointer(decode)
   }
 }
