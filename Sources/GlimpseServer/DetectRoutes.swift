@@ -102,19 +102,13 @@ struct DetectionSettings: Sendable {
   func run(on image: RGBImage, services: ModelServices) async throws -> [DetectedObject] {
     var objects = try await services.detect(image, options: options, distance: distance)
     guard search, !objects.isEmpty else { return objects }
-    let searched = objects.prefix(Self.maxSearchedObjects)
-    let crops = searched.map {
-      image.cropped(x1: $0.box.x1, y1: $0.box.y1, x2: $0.box.x2, y2: $0.box.y2, margin: 0.1)
-    }
-    var embeddings: [[Float]] = []
-    for start in stride(from: 0, to: crops.count, by: services.limits.maxBatch) {
-      embeddings += try await services.embedImages(
-        Array(crops[start..<min(start + services.limits.maxBatch, crops.count)]))
-    }
-    for index in searched.indices {
-      objects[index].matches = try await services.store.search(
-        vector: embeddings[index], k: k, filter: SearchFilter())
-    }
+    // The crops go through the server's batcher, shared with every other request.
+    let cropSearch = CropSearch(
+      embedImages: { try await services.embedImages($0) }, store: services.store,
+      maxBatch: services.limits.maxBatch)
+    let searched = try await cropSearch.attachMatches(
+      to: Array(objects.prefix(Self.maxSearchedObjects)), in: image, k: k)
+    objects.replaceSubrange(0..<searched.count, with: searched)
     return objects
   }
 }

@@ -3,9 +3,12 @@ import Catalog
 import Imaging
 
 /// Detect-then-search: crops each detected object from the original image (with a margin),
-/// embeds the crops with CLIP in one batch, and attaches the catalog's nearest items.
+/// embeds the crops with CLIP in batches, and attaches the catalog's nearest items.
 public struct CropSearch: Sendable {
-  public let clip: CLIPModel
+  /// Embeds a batch of crops: the model directly (CLI), or through the server's batcher.
+  public typealias Embed = @Sendable ([RGBImage]) async throws -> [[Float]]
+
+  public let embedImages: Embed
   public let store: any CatalogStore
   /// Margin around each box, as a fraction of its width and height: a little context helps
   /// CLIP recognise the object.
@@ -14,7 +17,12 @@ public struct CropSearch: Sendable {
   public var maxBatch: Int
 
   public init(clip: CLIPModel, store: any CatalogStore, margin: Float = 0.1, maxBatch: Int = 32) {
-    self.clip = clip
+    self.init(embedImages: { try clip.embedImages($0) }, store: store, margin: margin, maxBatch: maxBatch)
+  }
+
+  public init(embedImages: @escaping Embed, store: any CatalogStore, margin: Float = 0.1, maxBatch: Int = 32)
+  {
+    self.embedImages = embedImages
     self.store = store
     self.margin = margin
     self.maxBatch = max(1, maxBatch)
@@ -28,7 +36,7 @@ public struct CropSearch: Sendable {
   ) async throws -> [DetectedObject] {
     let selected = objects.indices.filter { classes?.contains(objects[$0].classID) ?? true }
     let crops = selected.map { crop(objects[$0], from: image) }
-    let embeddings = try embed(crops)
+    let embeddings = try await embed(crops)
     var result = objects
     for (index, embedding) in zip(selected, embeddings) {
       result[index].matches = try await store.search(vector: embedding, k: k, filter: filter)
@@ -42,13 +50,10 @@ public struct CropSearch: Sendable {
   }
 
   /// Embeddings in batches of `maxBatch`, in order.
-  private func embed(_ crops: [RGBImage]) throws -> [[Float]] {
+  private func embed(_ crops: [RGBImage]) async throws -> [[Float]] {
     var embeddings: [[Float]] = []
-    var start = 0
-    while start < crops.count {
-      let batch = Array(crops[start..<min(start + maxBatch, crops.count)])
-      embeddings += try clip.embedImages(batch)
-      start += batch.count
+    for start in stride(from: 0, to: crops.count, by: maxBatch) {
+      embeddings += try await embedImages(Array(crops[start..<min(start + maxBatch, crops.count)]))
     }
     return embeddings
   }
