@@ -44,6 +44,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
+from compare import percentile  # noqa: E402 (bench/compare.py: the CPU comparison's helpers)
+
 BATCHES = (1, 8, 32, 128)
 SEED = 0
 # `--device cpu --quick` runs every phase on a machine without a GPU, small, to check the
@@ -54,16 +56,6 @@ QUICK = False
 
 def log(message):
     print(f"[gpu-bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
-
-
-def percentile(values, q):
-    ordered = sorted(values)
-    if not ordered:
-        return None
-    position = (len(ordered) - 1) * q
-    low = int(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
 def summary_ms(seconds):
