@@ -122,7 +122,6 @@ public enum Resample {
     image.pixels.withUnsafeBufferPointer { input in
       coefficients.weights.withUnsafeBufferPointer { weights in
         output.withUnsafeMutableBufferPointer { target in
-          let target = target  // rows are written by disjoint chunks
           ParallelRows.forEachChunk(rows: rowCount, workPerRow: outputWidth * coefficients.kernelSize * 3) {
             rows in
             for row in rows {
@@ -163,7 +162,6 @@ public enum Resample {
     image.pixels.withUnsafeBufferPointer { input in
       coefficients.weights.withUnsafeBufferPointer { weights in
         output.withUnsafeMutableBufferPointer { target in
-          let target = target  // rows are written by disjoint chunks
           ParallelRows.forEachChunk(rows: outputHeight, workPerRow: rowLength * coefficients.kernelSize) {
             rows in
             // Each chunk accumulates in its own row of sums.
