@@ -320,6 +320,25 @@ def served_embedding(port, photo_bytes, path):
     return vector / np.linalg.norm(vector)
 
 
+def server_timing_breakdown(port, body, path, runs=100):
+    """Medians of the `Server-Timing` entries of `runs` sequential requests: where the time of
+    a lone request goes inside the server (decode, prepare, batcher, model run, total)."""
+    import http.client
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    samples = {}
+    for _ in range(runs):
+        connection.request("POST", path, body=body, headers={"Content-Type": "image/jpeg"})
+        response = connection.getresponse()
+        response.read()
+        for item in (response.getheader("Server-Timing") or "").split(","):
+            parts = [part.strip() for part in item.split(";")]
+            durations = [float(part[4:]) for part in parts[1:] if part.startswith("dur=")]
+            if parts[0] and durations:
+                samples.setdefault(parts[0], []).append(durations[0])
+    connection.close()
+    return {name: round(percentile(values, 0.5), 3) for name, values in samples.items()}
+
+
 def stop(process):
     process.send_signal(signal.SIGTERM)
     try:
@@ -420,6 +439,7 @@ def glimpse_http(args, p, precision):
                   # share of the c=1 latency that is not image work.
                   "healthz_c1": http_load(port, health, 1, 1, seconds(2), warmup=20),
                   "c1": http_load(port, request, 1, 1, seconds(6), warmup=20)}
+        result["server_timing_c1_ms"] = server_timing_breakdown(port, photo, "/v1/embed", 20 if QUICK else 200)
         result["c288"] = http_load(port, request, 6, 48, seconds(8), warmup=4)
         import compare
         result["hardware"] = json.loads(compare.http_once(port, "GET", "/v1/hardware")[1])
@@ -509,6 +529,9 @@ def phase_report(args):
             print(f"\nGlimpse {run['precision']}: load {run['loadSeconds']:.2f} s, image b1 {run['imageBatch1']}, "
                   f"text b1 {run.get('textBatch1')}, YOLO {detection.get('inputSize')} {detection.get('latency')}, "
                   f"search {run.get('search')}, VRAM peak {run['vram']['peak_mib']} MiB")
+        for run in glimpse["http"]:
+            if run.get("server_timing_c1_ms"):
+                print(f"Server-Timing medians, c=1, {run['precision']}: {run['server_timing_c1_ms']}")
         print(f"\nbench-detect: {json.dumps(glimpse.get('bench_detect'))[:700]}")
         print("\n" + glimpse["verify"]["output"])
         if peer:

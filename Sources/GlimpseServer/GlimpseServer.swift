@@ -13,6 +13,7 @@ public enum GlimpseServer {
     let router = Router(context: BasicRequestContext.self)
     router.middlewares.add(RequestMetricsMiddleware(metrics: state.metrics))
     router.middlewares.add(RequestsInFlightMiddleware(count: state.requestsInFlight))
+    router.middlewares.add(ServerTimingMiddleware())
     if !state.configuration.corsOrigins.isEmpty {
       router.middlewares.add(CORSOriginsMiddleware(origins: state.configuration.corsOrigins))
     }

@@ -112,8 +112,12 @@ final class ModelServices: Sendable {
       throw BatcherError.tooManyInputs(count: images.count, limit: limits.maxBatch)
     }
     let clip = self.clip
-    let prepared = try await offload { try images.map(clip.preparedImage) }
-    return try await imageBatcher.submit(prepared)
+    let prepared = try await RequestTimings.measure("prepare") {
+      try await offload { try images.map(clip.preparedImage) }
+    }
+    return try await RequestTimings.measure("clip-visual") {
+      try await imageBatcher.submit(prepared, ran: RequestTimings.runReport("clip-visual"))
+    }
   }
 
   func embedTexts(_ texts: [String]) async throws -> [[Float]] {
@@ -122,14 +126,19 @@ final class ModelServices: Sendable {
         "a text of \(text.count) characters is over the limit of \(limits.maxTextLength)")
     }
     guard texts.allSatisfy({ !$0.isEmpty }) else { throw APIError.badRequest("empty text") }
-    return try await textBatcher.submit(texts)
+    return try await RequestTimings.measure("clip-textual") {
+      try await textBatcher.submit(texts, ran: RequestTimings.runReport("clip-textual"))
+    }
   }
 
   /// Detections with distance estimates (by `distance`) in one decoded image.
   func detect(_ image: RGBImage, options: DetectionOptions, distance: DistanceEstimator) async throws
     -> [DetectedObject]
   {
-    let detections = try await detectionBatcher.submit([DetectionJob(image: image, options: options)])[0]
+    let job = DetectionJob(image: image, options: options)
+    let detections = try await RequestTimings.measure("detector") {
+      try await detectionBatcher.submit([job], ran: RequestTimings.runReport("detector"))
+    }[0]
     return detections.map {
       DetectedObject($0, distanceMetres: distance.distance(to: $0, imageHeight: image.height))
     }

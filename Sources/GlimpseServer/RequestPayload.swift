@@ -75,7 +75,9 @@ func offload<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async thro
 
 /// Decodes image bytes off the cooperative threads, within the pixel limit.
 func decodeImage(_ data: Data, maxPixels: Int, minimumShortSide: Int? = nil) async throws -> RGBImage {
-  try await offload {
-    try ImageDecoder(options: .init(maxPixels: maxPixels, minimumShortSide: minimumShortSide)).decode(data)
+  try await RequestTimings.measure("decode") {
+    try await offload {
+      try ImageDecoder(options: .init(maxPixels: maxPixels, minimumShortSide: minimumShortSide)).decode(data)
+    }
   }
 }

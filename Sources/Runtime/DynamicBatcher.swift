@@ -50,6 +50,10 @@ public struct BatcherObserver: Sendable {
   }
 }
 
+/// Told, before the answer, how long the model run that held a request took and how many
+/// inputs it held (for a request's `Server-Timing`).
+public typealias BatchRunReport = @Sendable (_ run: Duration, _ batchSize: Int) -> Void
+
 /// Merges concurrent requests into one model run: up to `maxBatch` inputs, or whatever has
 /// arrived `maxWait` after the oldest waiting input. Each request gets exactly its own outputs.
 ///
@@ -70,6 +74,7 @@ public final class DynamicBatcher<Input: Sendable, Output: Sendable>: @unchecked
     var inputs: [Input]
     var enqueued: ContinuousClock.Instant
     var continuation: CheckedContinuation<[Output], any Error>
+    var ran: BatchRunReport?
   }
 
   public let name: String
@@ -111,7 +116,7 @@ public final class DynamicBatcher<Input: Sendable, Output: Sendable>: @unchecked
 
   /// Runs `inputs` (in one model run, possibly with other requests' inputs) and returns
   /// their outputs in order.
-  public func submit(_ inputs: [Input]) async throws -> [Output] {
+  public func submit(_ inputs: [Input], ran: BatchRunReport? = nil) async throws -> [Output] {
     guard !inputs.isEmpty else { return [] }
     guard inputs.count <= options.maxBatch else {
       throw BatcherError.tooManyInputs(count: inputs.count, limit: options.maxBatch)
@@ -124,7 +129,7 @@ public final class DynamicBatcher<Input: Sendable, Output: Sendable>: @unchecked
         return continuation.resume(
           throwing: BatcherError.queueFull(waiting: waitingInputs, limit: options.queueLength))
       }
-      waiting.append(Request(inputs: inputs, enqueued: .now, continuation: continuation))
+      waiting.append(Request(inputs: inputs, enqueued: .now, continuation: continuation, ran: ran))
       waitingInputs += inputs.count
       observer.queueDepthChanged(waitingInputs)
       condition.signal()
@@ -189,9 +194,11 @@ public final class DynamicBatcher<Input: Sendable, Output: Sendable>: @unchecked
       guard outputs.count == inputs.count else {
         throw BatcherRunError(message: "\(name): \(outputs.count) outputs for \(inputs.count) inputs")
       }
-      observer.batchRan(inputs.count, start.duration(to: .now).seconds)
+      let runTime = start.duration(to: .now)
+      observer.batchRan(inputs.count, runTime.seconds)
       var offset = 0
       for request in batch {
+        request.ran?(runTime, inputs.count)
         request.continuation.resume(returning: Array(outputs[offset..<offset + request.inputs.count]))
         offset += request.inputs.count
       }

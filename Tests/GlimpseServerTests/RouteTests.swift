@@ -56,6 +56,34 @@ import Testing
     }
   }
 
+  /// Every answer says where its time went: decoding, preparation, the model's queue and
+  /// run (with the run's size), and the whole, in milliseconds.
+  @Test func answersCarryServerTiming() async throws {
+    try await ServerFixture.application(ServerFixture.readyState()).test(.router) { client in
+      try await client.execute(
+        uri: "/v1/embed", method: .post, headers: .jpeg, body: ByteBuffer(bytes: try ServerFixture.jpeg)
+      ) { response in
+        #expect(response.status == .ok)
+        let timing = try #require(Self.serverTiming(response.headers))
+        let names = timing.split(separator: ",").map {
+          $0.trimmingCharacters(in: .whitespaces).split(separator: ";")[0]
+        }
+        #expect(names == ["decode", "prepare", "clip-visual-run", "clip-visual", "total"], "\(timing)")
+        #expect(timing.contains(#"clip-visual-run;dur="#) && timing.contains(#"desc="batch of 1""#))
+        let total = try #require(
+          timing.split(separator: ",").last?.split(separator: "=").last.flatMap { Double($0) })
+        #expect(total > 0)
+      }
+      try await client.execute(uri: "/healthz", method: .get) { response in
+        #expect(Self.serverTiming(response.headers)?.hasPrefix("total;dur=") == true)
+      }
+    }
+  }
+
+  static func serverTiming(_ headers: HTTPFields) -> String? {
+    headers.first { $0.name.canonicalName == "server-timing" }?.value
+  }
+
   @Test func embedTextsAndClassify() async throws {
     let state = try ServerFixture.readyState()
     let (clip, _) = try ServerFixture.models()
