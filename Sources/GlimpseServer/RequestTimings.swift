@@ -4,7 +4,7 @@ import Hummingbird
 import Runtime
 
 /// Where one request's time went, sent back in a `Server-Timing` header (W3C Server Timing):
-/// `decode;dur=1.31, prepare;dur=0.95, clip-visual;dur=2.40, clip-visual-run;dur=1.92;desc="batch of 3", total;dur=5.02`.
+/// `decode;dur=1.31, prepare;dur=0.95, clip-visual-run;dur=1.92;desc="batch of 3", clip-visual;dur=2.40, total;dur=5.02`.
 /// Apps see decoding, preparation, the time in a model's queue and run, and the whole, without
 /// a profiler; durations are milliseconds.
 final class RequestTimings: Sendable {
