@@ -92,20 +92,24 @@ import Testing
   }
 
   /// 300 slow-header and 400 idle connections: a normal request is still answered at once,
-  /// and the idle ones are closed after their timeout.
+  /// and the idle ones are closed after their timeout. The full flood holds 1,400 descriptors
+  /// in this process (both ends), which starves other tests' HTTP clients, so `scripts/test`
+  /// runs it alone (GLIMPSE_CONNECTION_FLOOD_TEST=1); beside other tests it runs at a tenth.
   @Test func slowAndIdleConnectionsNeitherBlockNorStay() async throws {
+    let full = ProcessInfo.processInfo.environment["GLIMPSE_CONNECTION_FLOOD_TEST"] == "1"
+    let (slowCount, idleCount) = full ? (300, 400) : (30, 40)
     try await live({
       $0.connections.idleTimeout = .seconds(2)
       $0.connections.headerTimeout = .seconds(2)
     }) { port, client in
       var slow: [RawConnection] = []
-      for _ in 0..<300 {
+      for _ in 0..<slowCount {
         let connection = try await RawConnection.open(port: port)
         try connection.send("POST /v1/embed HTTP/1.1\r\nHost: x\r\nX-Slow: ")
         slow.append(connection)
       }
       var idle: [RawConnection] = []
-      for _ in 0..<400 { idle.append(try await RawConnection.open(port: port)) }
+      for _ in 0..<idleCount { idle.append(try await RawConnection.open(port: port)) }
       let started = ContinuousClock.now
       let normal = try await RawConnection.open(port: port)
       try normal.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -117,7 +121,7 @@ import Testing
       for connection in slow + idle {
         if await !connection.isClosed(within: 0.5) { stillOpen += 1 }
       }
-      #expect(stillOpen == 0, "\(stillOpen) of 700 connections still open after their timeout")
+      #expect(stillOpen == 0, "\(stillOpen) of \(slowCount + idleCount) connections still open after their timeout")
     }
   }
 
