@@ -121,7 +121,8 @@ import Testing
       for connection in slow + idle {
         if await !connection.isClosed(within: 0.5) { stillOpen += 1 }
       }
-      #expect(stillOpen == 0, "\(stillOpen) of \(slowCount + idleCount) connections still open after their timeout")
+      #expect(
+        stillOpen == 0, "\(stillOpen) of \(slowCount + idleCount) connections still open after their timeout")
     }
   }
 
