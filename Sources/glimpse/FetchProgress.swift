@@ -40,6 +40,11 @@ final class FetchProgress {
     }
   }
 
+  /// Shown while a large file is hashed (about 75 MB/s in a release build on this machine).
+  func checking() {
+    if interactive { FileHandle.standardError.write(Data("\r\u{1B}[K\(path): checking SHA-256…".utf8)) }
+  }
+
   /// The closing line of a file: what was done with it.
   func end(_ message: String) {
     if interactive { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }

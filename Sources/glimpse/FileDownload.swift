@@ -142,6 +142,7 @@ struct FileDownload {
         path: file.path, what: "size", expected: "\(wanted) bytes", got: "\(size) bytes")
     }
     guard let wanted = expected.sha256 else { return }
+    progress.checking()
     let got = try ContentHash.sha256Hex(fileAt: partial)
     if got != wanted {
       try? FileManager.default.removeItem(at: partial)

@@ -38,14 +38,13 @@ struct ModelsFetch: AsyncParsableCommand {
     let location = try HubLocation(hub: hub, environment: ProcessInfo.processInfo.environment)
     let folder = URL(fileURLWithPath: destination).appendingPathComponent(name)
     let start = ContinuousClock.now
+    let progress = FetchProgress()
     do {
       let bytes = try await HTTPClient.withHTTPClient(configuration: HubClient.configuration) { http in
-        try await fetch(into: folder, with: HubClient(http: http, location: location))
+        try await fetch(into: folder, with: HubClient(http: http, location: location), progress: progress)
       }
-      let elapsed = ProgressFormat.seconds(start.duration(to: .now))
-      print(
-        "done: \(ProgressFormat.bytes(bytes)) in \(String(format: "%.1f", elapsed)) s; use --model \(folder.path)"
-      )
+      let elapsed = String(format: "%.1f", ProgressFormat.seconds(start.duration(to: .now)))
+      progress.note("done: \(ProgressFormat.bytes(bytes)) in \(elapsed) s; use --model \(folder.path)")
     } catch FetchError.unreachable(let host, let reason) {
       throw CLIError(
         "cannot reach \(host): \(reason); offline machines can copy a model folder (Immich layout) into \(folder.path)"
@@ -54,11 +53,10 @@ struct ModelsFetch: AsyncParsableCommand {
   }
 
   /// Returns the bytes downloaded now.
-  private func fetch(into folder: URL, with client: HubClient) async throws -> Int64 {
-    let files = try await plan(client)
-    let progress = FetchProgress()
+  private func fetch(into folder: URL, with client: HubClient, progress: FetchProgress) async throws -> Int64
+  {
     var downloaded: Int64 = 0
-    for file in files {
+    for file in try await plan(client, progress) {
       let target = folder.appendingPathComponent(file.path)
       if try isPresent(file, at: target) {
         progress.note("\(file.path): present")
@@ -77,14 +75,13 @@ struct ModelsFetch: AsyncParsableCommand {
     return downloaded
   }
 
-  private func plan(_ client: HubClient) async throws -> [RemoteFile] {
+  private func plan(_ client: HubClient, _ progress: FetchProgress) async throws -> [RemoteFile] {
+    let repository = client.location.repositoryAddress(name)
     if let files = try await client.listFiles(of: name), !files.isEmpty {
-      print("\(client.location.repositoryAddress(name)): \(files.count) files to fetch")
+      progress.note("\(repository): \(files.count) files")
       return files
     }
-    print(
-      "\(client.location.repositoryAddress(name)): no file listing from the hub; fetching Immich's usual files"
-    )
+    progress.note("\(repository): no file listing from the hub; fetching Immich's usual files")
     return ModelFiles.fallback(for: name)
   }
 
