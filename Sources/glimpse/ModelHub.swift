@@ -99,6 +99,9 @@ enum ModelFiles {
     guard path == "config.json" || path.hasPrefix("visual/") || path.hasPrefix("textual/") else {
       return false
     }
+    // A listing is the hub's word: a path that climbs out of the model folder is never written.
+    let parts = path.split(separator: "/", omittingEmptySubsequences: false)
+    guard !parts.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." }) else { return false }
     let skipped = [".armnn", ".rknn"]
     return !skipped.contains { path.hasSuffix($0) } && !path.contains("/rknpu/")
   }

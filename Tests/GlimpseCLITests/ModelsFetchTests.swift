@@ -7,11 +7,14 @@ import Testing
   static let model = "ViT-B-32__random"
   /// Immich's ARM NN export, published beside the ONNX files: Glimpse must not fetch it.
   static let armnn = "visual/fp16/model.armnn"
+  /// A listed path that climbs out of the model folder: never requested, never written.
+  static let escaping = "textual/../../escaped.json"
 
   static func standIn() throws -> HubStandIn {
     var files = try HubStandIn.folderFiles(URL(fileURLWithPath: CLIRunner.tinyModel), skipping: ["golden"])
     files[armnn] = Data(repeating: 7, count: 150_000)
     files["README.md"] = Data("# a model card\n".utf8)
+    files[escaping] = Data("{}".utf8)
     return HubStandIn(model: model, files: files)
   }
 
@@ -44,9 +47,11 @@ import Testing
     }
     #expect(result.status == 0, "\(result.stderr)")
     let modelFolder = folder.appendingPathComponent(Self.model)
-    let wanted = hub.files.keys.filter { $0 != Self.armnn && $0 != "README.md" }
+    let wanted = hub.files.keys.filter { ![Self.armnn, Self.escaping, "README.md"].contains($0) }
     Self.expectIdentical(Array(wanted), in: modelFolder, to: hub)
     #expect(!FileManager.default.fileExists(atPath: modelFolder.appendingPathComponent(Self.armnn).path))
+    #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("escaped.json").path))
+    #expect(!FileManager.default.fileExists(atPath: modelFolder.appendingPathComponent("README.md").path))
     #expect(result.stdout.contains("visual/model.onnx: 509.1 kB, SHA-256 verified"), "\(result.stdout)")
     let hubRequests = hub.requests.filter { $0.server == "hub" }
     let storageRequests = hub.requests.filter { $0.server == "storage" }
@@ -163,6 +168,50 @@ import Testing
       "ViT-B-32__openai", "ViT-L-14-336__openai", "ViT-B-16-SigLIP2__webli", "nllb-clip-base-siglip__v1",
     ] {
       #expect(known.stdout.contains(name))
+    }
+  }
+
+  /// The family comes from each config's own fields, the languages from the known table for a
+  /// known name (configs shaped like open_clip's for each family).
+  @Test func listTellsTheFamilyFromConfigJSON() throws {
+    let root = try CLIRunner.temporaryFolder()
+    let configs: [(String, [String: Any], String, String)] = [
+      (
+        "ViT-B-16-SigLIP2__webli",
+        [
+          "embed_dim": 768, "init_logit_bias": -10,
+          "text_cfg": ["hf_tokenizer_name": "timm/ViT-B-16-SigLIP2"],
+        ],
+        "SigLIP2", "multilingual"
+      ),
+      (
+        "my-siglip", ["embed_dim": 1152, "vision_cfg": ["timm_model_name": "vit_so400m_patch14_siglip_384"]],
+        "SigLIP", "en"
+      ),
+      (
+        "nllb-clip-base-siglip__v1",
+        ["embed_dim": 768, "text_cfg": ["hf_model_name": "facebook/nllb-200-distilled-600M"]], "multilingual",
+        "multilingual (200 languages, NLLB)"
+      ),
+      (
+        "my-xlmr", ["embed_dim": 640, "text_cfg": ["hf_model_name": "xlm-roberta-large"]], "multilingual",
+        "multilingual"
+      ),
+      ("ViT-L-14-336__openai", ["embed_dim": 768, "vision_cfg": ["image_size": 336]], "CLIP", "en"),
+    ]
+    for (name, config, _, _) in configs {
+      let folder = root.appendingPathComponent(name)
+      try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+      try JSONSerialization.data(withJSONObject: config).write(
+        to: folder.appendingPathComponent("config.json"))
+    }
+    let result = try CLIRunner.run(["models", "list", "--json", "--destination", root.path])
+    let listed = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]] ?? []
+    for (name, config, family, languages) in configs {
+      let entry = listed.first { $0["name"] as? String == name }
+      #expect(entry?["family"] as? String == family, "\(name)")
+      #expect(entry?["languages"] as? String == languages, "\(name)")
+      #expect(entry?["embeddingSize"] as? Int == config["embed_dim"] as? Int, "\(name)")
     }
   }
 
