@@ -21,6 +21,7 @@ let package = Package(
     .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.0"),
     .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.29.0"),
     .package(url: "https://github.com/apple/swift-crypto", "3.12.0"..<"5.0.0"),
+    .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
   ],
   targets: [
     // Swift binding to the ONNX Runtime C API, loaded at run time with dlopen.
@@ -102,6 +103,7 @@ let package = Package(
         "Catalog", "CLIP", "Detection", "GlimpseServer", "Imaging", "ONNXRuntime", "Pipeline",
         "PostgresCatalog", "Runtime",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "AsyncHTTPClient", package: "async-http-client"),
         .product(name: "Logging", package: "swift-log"),
       ]
     ),
@@ -118,6 +120,8 @@ let package = Package(
       name: "GlimpseCLITests",
       dependencies: [
         "Catalog", "Imaging", "Pipeline",
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "HummingbirdTesting", package: "hummingbird"),
         .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
         .product(name: "Logging", package: "swift-log"),
       ],
