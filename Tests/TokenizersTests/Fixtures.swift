@@ -8,7 +8,7 @@ enum Fixtures {
 
   static let tokenizerNames = [
     "gemma-bpe", "xlmr-unigram", "unigram-bytes", "bert-wordpiece", "gpt2-bytelevel", "clip-bpe",
-    "special-template", "components-bpe",
+    "special-template", "components-bpe", "gpt2-prefix-template", "unigram-never",
   ]
 
   struct Wrapper: Decodable {
