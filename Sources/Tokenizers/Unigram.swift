@@ -107,26 +107,32 @@ enum UnigramScores {
   }
 }
 
-/// A trie over scalars answering "which tokens start here", shortest first.
+/// A trie over scalars answering "which tokens start here", shortest first. Edges live in one
+/// table keyed by (node, scalar), so a 250k-token vocabulary costs one entry per edge rather
+/// than one dictionary per node.
 struct PieceTrie: Sendable {
-  private var children: [[Unicode.Scalar: Int]] = [[:]]
-  private var tokenAt: [Int?] = [nil]
+  private var edges: [UInt64: Int32] = [:]
+  private var tokenAt: [Int32] = [-1]
 
   init(_ tokens: [Scalars]) {
     for (id, token) in tokens.enumerated() where !token.isEmpty {
       var node = 0
       for scalar in token {
-        if let child = children[node][scalar] {
-          node = child
+        let key = PieceTrie.key(node, scalar)
+        if let child = edges[key] {
+          node = Int(child)
         } else {
-          children.append([:])
-          tokenAt.append(nil)
-          children[node][scalar] = children.count - 1
-          node = children.count - 1
+          tokenAt.append(-1)
+          node = tokenAt.count - 1
+          edges[key] = Int32(node)
         }
       }
-      tokenAt[node] = id
+      tokenAt[node] = Int32(id)
     }
+  }
+
+  private static func key(_ node: Int, _ scalar: Unicode.Scalar) -> UInt64 {
+    UInt64(node) << 21 | UInt64(scalar.value)
   }
 
   /// (length, id) of every token that `word[start...]` begins with.
@@ -134,10 +140,10 @@ struct PieceTrie: Sendable {
     var found: [(Int, Int)] = []
     var node = 0
     var index = start
-    while index < word.count, let child = children[node][word[index]] {
-      node = child
+    while index < word.count, let child = edges[PieceTrie.key(node, word[index])] {
+      node = Int(child)
       index += 1
-      if let id = tokenAt[node] { found.append((index - start, id)) }
+      if tokenAt[node] >= 0 { found.append((index - start, Int(tokenAt[node]))) }
     }
     return found
   }
