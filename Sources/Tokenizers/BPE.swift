@@ -18,28 +18,50 @@ struct BPE: TokenModel {
   let byteFallback: Bool
   let ignoreMerges: Bool
 
+  /// The options of a BPE model other than its vocabulary and merges.
+  struct Options {
+    var unknown: Scalars?
+    var prefix: Scalars = []
+    var suffix: Scalars = []
+    var fuseUnknown = false
+    var byteFallback = false
+    var ignoreMerges = false
+  }
+
+  init(vocabulary: Vocabulary, merges: [(Scalars, Scalars)], options: Options) throws {
+    self.vocabulary = vocabulary
+    unknown = options.unknown
+    prefix = options.prefix
+    suffix = options.suffix
+    fuseUnknown = options.fuseUnknown
+    byteFallback = options.byteFallback
+    ignoreMerges = options.ignoreMerges
+    self.merges = try BPE.mergeTable(merges, vocabulary, prefixBytes: prefix.utf8Bytes.count)
+  }
+
   init(_ json: JSONObject) throws {
     if let dropout = json.fields["dropout"] as? NSNumber, dropout.doubleValue > 0 {
       throw TokenizationError.unsupported(component: "BPE dropout", type: "\(dropout)")
     }
-    vocabulary = try Vocabulary(json: json)
-    unknown = json.optionalString("unk_token").map { Scalars($0) }
-    prefix = Scalars(json.optionalString("continuing_subword_prefix") ?? "")
-    suffix = Scalars(json.optionalString("end_of_word_suffix") ?? "")
-    fuseUnknown = json.bool("fuse_unk", default: false)
-    byteFallback = json.bool("byte_fallback", default: false)
-    ignoreMerges = json.bool("ignore_merges", default: false)
-    merges = try BPE.mergeTable(try json.array("merges"), vocabulary, prefixBytes: prefix.utf8Bytes.count)
+    let options = Options(
+      unknown: json.optionalString("unk_token").map { Scalars($0) },
+      prefix: Scalars(json.optionalString("continuing_subword_prefix") ?? ""),
+      suffix: Scalars(json.optionalString("end_of_word_suffix") ?? ""),
+      fuseUnknown: json.bool("fuse_unk", default: false),
+      byteFallback: json.bool("byte_fallback", default: false),
+      ignoreMerges: json.bool("ignore_merges", default: false))
+    try self.init(
+      vocabulary: try Vocabulary(json: json), merges: try json.array("merges").map(BPE.pair), options: options
+    )
   }
 
   /// (left id, right id) → rank and merged id. The merged token is left + right without the
   /// right's first `prefix` bytes; a pair listed twice keeps its last rank, as in Rust.
-  static func mergeTable(_ entries: [Any], _ vocabulary: Vocabulary, prefixBytes: Int) throws -> [PairKey:
-    Merge]
+  static func mergeTable(_ pairs: [(Scalars, Scalars)], _ vocabulary: Vocabulary, prefixBytes: Int) throws
+    -> [PairKey: Merge]
   {
     var table: [PairKey: Merge] = [:]
-    for (rank, entry) in entries.enumerated() {
-      let (left, right) = try pair(entry)
+    for (rank, (left, right)) in pairs.enumerated() {
       guard let leftID = vocabulary[left] else { throw TokenizationError.missingToken(left.string) }
       guard let rightID = vocabulary[right] else { throw TokenizationError.missingToken(right.string) }
       let merged = Scalars(
