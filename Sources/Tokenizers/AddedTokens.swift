@@ -49,8 +49,9 @@ struct AddedTokens: Sendable {
   func split(_ text: Scalars, normalizer: (any Normalizer)?) -> [Segment] {
     split(Piece(text: text, atStart: true), trie: raw).flatMap { segment -> [Segment] in
       guard case .text(let piece) = segment else { return [segment] }
-      let normalized = Piece(text: normalizer?.normalize(piece.text) ?? piece.text, atStart: piece.atStart)
-      return split(normalized, trie: normalizedForms)
+      let normalized = normalizer?.normalizeTrackingStart(piece.text) ?? (text: piece.text, shifted: false)
+      return split(
+        Piece(text: normalized.text, atStart: piece.atStart && !normalized.shifted), trie: normalizedForms)
     }
   }
 

@@ -3,6 +3,22 @@ import Foundation
 /// A `normalizer` of tokenizer.json: rewrites the text before pre-tokenization.
 protocol Normalizer: Sendable {
   func normalize(_ text: Scalars) -> Scalars
+  /// Also says whether the text's first scalar was removed, i.e. the normalized text no
+  /// longer starts at the original's start: `tokenizers` then sees it at an original offset
+  /// above 0, which Metaspace's `prepend_scheme: first` checks.
+  func normalizeTrackingStart(_ text: Scalars) -> (text: Scalars, shifted: Bool)
+}
+
+extension Normalizer {
+  /// Rewrites that keep the first scalar's origin (case, composition, prepending).
+  func normalizeTrackingStart(_ text: Scalars) -> (text: Scalars, shifted: Bool) { (normalize(text), false) }
+}
+
+/// For normalizers that only delete scalars: shifted when the first one is gone.
+private func deletionShift(_ text: Scalars, _ kept: (Unicode.Scalar) -> Bool) -> (
+  text: Scalars, shifted: Bool
+) {
+  (text.filter(kept), text.first.map { !kept($0) } ?? false)
 }
 
 enum Normalizers {
@@ -35,6 +51,13 @@ enum Normalizers {
 struct SequenceNormalizer: Normalizer {
   let items: [any Normalizer]
   func normalize(_ text: Scalars) -> Scalars { items.reduce(text) { $1.normalize($0) } }
+
+  func normalizeTrackingStart(_ text: Scalars) -> (text: Scalars, shifted: Bool) {
+    items.reduce((text, false)) { state, item in
+      let step = item.normalizeTrackingStart(state.text)
+      return (step.text, state.shifted || step.shifted)
+    }
+  }
 }
 
 /// NFC, NFD, NFKC, NFKD.
@@ -61,20 +84,24 @@ struct Lowercase: Normalizer {
 struct Strip: Normalizer {
   let left: Bool
   let right: Bool
-  func normalize(_ text: Scalars) -> Scalars {
+  func normalize(_ text: Scalars) -> Scalars { normalizeTrackingStart(text).text }
+
+  func normalizeTrackingStart(_ text: Scalars) -> (text: Scalars, shifted: Bool) {
     var slice = text[...]
     if left { slice = slice.drop(while: CharacterClass.isWhitespace) }
     if right {
       while let last = slice.last, CharacterClass.isWhitespace(last) { slice = slice.dropLast() }
     }
-    return Array(slice)
+    return (Array(slice), !slice.isEmpty && slice.startIndex > 0)
   }
 }
 
 /// Removes combining marks (Mn, Mc, Me); combined with NFD/NFKD it strips accents.
 struct StripAccents: Normalizer {
-  func normalize(_ text: Scalars) -> Scalars {
-    text.filter { scalar in
+  func normalize(_ text: Scalars) -> Scalars { normalizeTrackingStart(text).text }
+
+  func normalizeTrackingStart(_ text: Scalars) -> (text: Scalars, shifted: Bool) {
+    deletionShift(text) { scalar in
       switch scalar.properties.generalCategory {
       case .nonspacingMark, .spacingMark, .enclosingMark: false
       default: true
@@ -86,16 +113,21 @@ struct StripAccents: Normalizer {
 struct Replace: Normalizer {
   let pattern: Pattern
   let content: Scalars
-  func normalize(_ text: Scalars) -> Scalars {
+  func normalize(_ text: Scalars) -> Scalars { normalizeTrackingStart(text).text }
+
+  /// A match at the start replaced by nothing removes the first scalar.
+  func normalizeTrackingStart(_ text: Scalars) -> (text: Scalars, shifted: Bool) {
+    let matches = pattern.matches(in: text)
     var output: Scalars = []
     var cursor = 0
-    for range in pattern.matches(in: text) {
+    for range in matches {
       output += text[cursor..<range.lowerBound]
       output += content
       cursor = range.upperBound
     }
     output += text[cursor...]
-    return output
+    let shifted = content.isEmpty && matches.first?.lowerBound == 0 && !output.isEmpty
+    return (output, shifted)
   }
 }
 
@@ -120,28 +152,41 @@ struct BertNormalizer: Normalizer {
     stripAccents = json.has("strip_accents") ? json.bool("strip_accents", default: lowercase) : lowercase
   }
 
-  func normalize(_ text: Scalars) -> Scalars {
+  func normalize(_ text: Scalars) -> Scalars { normalizeTrackingStart(text).text }
+
+  func normalizeTrackingStart(_ text: Scalars) -> (text: Scalars, shifted: Bool) {
     var output = text
-    if cleanText { output = clean(output) }
+    var shifted = false
+    if cleanText {
+      output = clean(output)
+      shifted = text.first.map { BertNormalizer.removed($0) } ?? false
+    }
     if chineseChars {
       output = output.flatMap { BertNormalizer.isChinese($0) ? [" ", $0, " "] : [$0] }
     }
     // Unlike StripAccents, BERT's accent stripping drops non-spacing marks (Mn) only.
     if stripAccents {
-      output = UnicodeForm(form: "NFD").normalize(output).filter {
+      let stripped = deletionShift(UnicodeForm(form: "NFD").normalize(output)) {
         $0.properties.generalCategory != .nonspacingMark
       }
+      output = stripped.text
+      shifted = shifted || stripped.shifted
     }
     if lowercase { output = Lowercase().normalize(output) }
-    return output
+    return (output, shifted && !output.isEmpty)
   }
 
   private func clean(_ text: Scalars) -> Scalars {
     text.compactMap { scalar in
-      if scalar == "\t" || scalar == "\n" || scalar == "\r" { return " " }
-      if scalar.value == 0 || scalar.value == 0xFFFD || CharacterClass.isOther(scalar) { return nil }
+      if BertNormalizer.removed(scalar) { return nil }
       return CharacterClass.isWhitespace(scalar) ? " " : scalar
     }
+  }
+
+  /// NUL, U+FFFD and control characters other than tab, newline and carriage return.
+  private static func removed(_ scalar: Unicode.Scalar) -> Bool {
+    if scalar == "\t" || scalar == "\n" || scalar == "\r" { return false }
+    return scalar.value == 0 || scalar.value == 0xFFFD || CharacterClass.isOther(scalar)
   }
 
   static func isChinese(_ scalar: Unicode.Scalar) -> Bool {

@@ -29,6 +29,9 @@ struct Precompiled: Normalizer {
   /// shorter than 6 UTF-8 bytes) is looked up first, then each scalar on its own. A lookup
   /// takes the trie's first (shortest) prefix match, which is how sentencepiece's charsmap is
   /// consulted by `tokenizers`, quirks included.
+  ///
+  /// A first grapheme replaced by nothing does not count as moving the text's start: the
+  /// Rust code records no removal before the first kept scalar, which inherits offset 0.
   func normalize(_ text: Scalars) -> Scalars {
     var output: Scalars = []
     output.reserveCapacity(text.count)
@@ -37,10 +40,8 @@ struct Precompiled: Normalizer {
       let bytes = Array(String(grapheme).utf8)
       if bytes.count < 6, let replaced = transform(bytes) {
         output += replaced
-        continue
-      }
-      for scalar in scalars {
-        output += transform(Array(String(scalar).utf8)) ?? [scalar]
+      } else {
+        for scalar in scalars { output += transform(Array(String(scalar).utf8)) ?? [scalar] }
       }
     }
     return output

@@ -9,6 +9,7 @@ enum Fixtures {
   static let tokenizerNames = [
     "gemma-bpe", "xlmr-unigram", "unigram-bytes", "bert-wordpiece", "gpt2-bytelevel", "clip-bpe",
     "special-template", "components-bpe", "gpt2-prefix-template", "unigram-never",
+    "unigram-strip-first",
   ]
 
   struct Wrapper: Decodable {
