@@ -59,7 +59,9 @@ public struct HFTextTokenizer: Sendable {
   /// One row of `contextLength` ids.
   public func tokenize(_ text: String, contextLength: Int) throws -> [Int64] {
     var configured = tokenizer
-    configured.truncation = Truncation(maxLength: contextLength)
+    // transformers keeps the file's truncation side; HFTokenizer forces right padding.
+    configured.truncation = Truncation(
+      maxLength: contextLength, fromLeft: tokenizer.truncation?.fromLeft ?? false)
     configured.padding = Padding(length: contextLength, padID: padID)
     var ids = try configured.encode(Self.clean(text, settings.clean)).ids
     if settings.stripSepToken, let sepID { ids = ids.map { $0 == sepID ? padID : $0 } }

@@ -12,6 +12,13 @@ enum Fixtures {
     "unigram-strip-first",
   ]
 
+  /// open_clip HFTokenizer settings checked (scripts/make-tokenizers WRAPPERS).
+  static let wrapperLabels = [
+    "siglip2", "xlmr", "bert-strip-sep", "unigram-bytes-canonicalize", "unigram-never-lower",
+    "unigram-strip-first-whitespace", "gpt2-whitespace", "gpt2-prefix-template-lower", "clip-bpe-lower",
+    "special-template-canonicalize-strip-sep", "components-bpe-whitespace",
+  ]
+
   struct Wrapper: Decodable {
     let tokenizer: String
     let clean: String

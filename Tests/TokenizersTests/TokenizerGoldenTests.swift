@@ -18,7 +18,7 @@ import Testing
   }
 
   /// open_clip's HFTokenizer: clean mode, context length, pad id, strip_sep_token.
-  @Test(arguments: ["siglip2", "xlmr", "bert-strip-sep"])
+  @Test(arguments: Fixtures.wrapperLabels)
   func openCLIPWrapperRowsEqualReference(label: String) throws {
     let golden = try #require(Fixtures.goldens.openCLIP[label])
     let clean = try #require(HFTextTokenizer.Clean(rawValue: golden.clean))
