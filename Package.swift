@@ -37,10 +37,13 @@ let package = Package(
     // Decoding (JPEG, PNG, WebP, EXIF orientation) and Pillow-exact resizing.
     .target(name: "Imaging", dependencies: ["CImageCodecs"]),
     .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+    // Hugging Face `tokenizer.json` runtime: normalizers, pre-tokenizers, BPE / Unigram /
+    // WordPiece, added tokens, post-processors, truncation and padding.
+    .target(name: "Tokenizers"),
     // CLIP: model folders, tokenizer, image and text encoders, zero-shot classification.
     .target(
       name: "CLIP",
-      dependencies: ["CZlib", "Imaging", "ONNXRuntime", "Runtime"]
+      dependencies: ["CZlib", "Imaging", "ONNXRuntime", "Runtime", "Tokenizers"]
     ),
     // FAISS's HNSW index (Debian libfaiss-dev, a static library) behind a C interface.
     .target(
@@ -109,6 +112,7 @@ let package = Package(
     ),
     .testTarget(name: "ONNXRuntimeTests", dependencies: ["ONNXRuntime"]),
     .testTarget(name: "RuntimeTests", dependencies: ["Runtime"]),
+    .testTarget(name: "TokenizersTests", dependencies: ["CLIP", "Tokenizers"], exclude: ["Fixtures"]),
     .testTarget(
       name: "CLIPTests", dependencies: ["CLIP", "Imaging", "ONNXRuntime", "Runtime"], exclude: ["Fixtures"]),
     .testTarget(
