@@ -187,4 +187,25 @@ import Testing
       }
     }
   }
+
+  @Test func anARStreamProcessesAtMostItsFrameRate() async throws {
+    let frame = RawWebSocket.frame(opcode: 0x2, payload: [UInt8](try ServerFixture.jpeg), masked: true)
+    try await live({ $0.limits.arMaxFramesPerSecond = 2 }) { port, _ in
+      let connection = try await RawConnection.open(port: port)
+      try connection.send(RawWebSocket.handshake(port: port))
+      #expect(await connection.readResponse()?.status == 101)
+      let started = ContinuousClock.now
+      try await blocking { for _ in 0..<12 { try connection.send(frame) } }
+      try await Task.sleep(for: .milliseconds(1500))
+      let (data, _) = await connection.readUntilClosed(timeout: 0.3)
+      let elapsed = started.duration(to: .now)
+      let answers = String(decoding: data, as: UTF8.self).components(separatedBy: "took_ms").count - 1
+      // One answer at once, then one every half second at most.
+      let allowed =
+        1 + Int(Double(elapsed.components.seconds) * 2 + Double(elapsed.components.attoseconds) / 5e17)
+      #expect(
+        (1...allowed).contains(answers), "\(answers) frames answered in \(elapsed) at 2 frames a second")
+      #expect(answers < 12, "frames beyond the rate were dropped, not queued")
+    }
+  }
 }

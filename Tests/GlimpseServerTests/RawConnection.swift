@@ -167,10 +167,15 @@ enum RawWebSocket {
     return request + "\r\n"
   }
 
-  /// One frame with `opcode` and `payload` (shorter than 126 bytes), masked or not.
+  /// One frame with `opcode` and `payload`, masked or not.
   static func frame(opcode: UInt8, payload: [UInt8], masked: Bool) -> Data {
-    precondition(payload.count < 126)
-    var bytes: [UInt8] = [0x80 | opcode, UInt8(payload.count) | (masked ? 0x80 : 0)]
+    let maskBit: UInt8 = masked ? 0x80 : 0
+    var bytes: [UInt8] = [0x80 | opcode]
+    switch payload.count {
+    case ..<126: bytes.append(UInt8(payload.count) | maskBit)
+    case ..<65536: bytes += [126 | maskBit] + withUnsafeBytes(of: UInt16(payload.count).bigEndian, Array.init)
+    default: bytes += [127 | maskBit] + withUnsafeBytes(of: UInt64(payload.count).bigEndian, Array.init)
+    }
     guard masked else { return Data(bytes + payload) }
     let mask: [UInt8] = [0x12, 0x34, 0x56, 0x78]
     bytes += mask
