@@ -38,6 +38,7 @@ struct MultipartForm {
     guard let boundary = Self.boundary(in: contentType) else {
       throw APIError.badRequest("multipart/form-data without a boundary parameter")
     }
+    try Self.checkHeaderNames(body, boundary: boundary)
     let collector = PartCollector(limits: limits)
     let parser = MultipartParser(boundary: boundary)
     parser.onHeader = collector.header
@@ -60,6 +61,29 @@ struct MultipartForm {
       throw APIError.badRequest("malformed multipart body: no closing boundary")
     }
     parts = try collector.parts.map(Self.part)
+  }
+
+  /// multipart-kit 4.7.1 looks each byte of a part's header names up in a 128-entry table and
+  /// traps on a byte of 0x80 or more. Header names are ASCII tokens (RFC 7578), so a body with
+  /// any other byte where a name stands is refused before it reaches the parser. One pass:
+  /// each delimiter line's header block is read up to its blank line.
+  static func checkHeaderNames(_ body: Data, boundary: String) throws {
+    let delimiter = Data("--\(boundary)\r\n".utf8)
+    var searchFrom = body.startIndex
+    while let found = body.range(of: delimiter, in: searchFrom..<body.endIndex) {
+      var index = found.upperBound
+      while index < body.endIndex, body[index] != UInt8(ascii: "\r") {
+        while index < body.endIndex, body[index] != UInt8(ascii: ":"), body[index] != UInt8(ascii: "\r") {
+          guard body[index] < 0x80 else {
+            throw APIError.badRequest("malformed multipart body: a header name is not ASCII")
+          }
+          index += 1
+        }
+        guard let lineEnd = body.range(of: Data("\r\n".utf8), in: index..<body.endIndex) else { return }
+        index = lineEnd.upperBound
+      }
+      searchFrom = index
+    }
   }
 
   /// The boundary parameter of a `Content-Type`; RFC 2046 allows 1 to 70 characters.

@@ -12,23 +12,26 @@ struct RouteRegistrar {
   let table: RouteTable
 
   func get(_ path: String, scope: KeyScope? = .read, _ handler: @escaping Handler) {
-    router.get(RouterPath(stringLiteral: path), use: wrap(handler, scope: scope))
-    table.add(path, .get)
+    add(.get, path, scope, handler)
   }
 
   func post(_ path: String, scope: KeyScope? = .read, _ handler: @escaping Handler) {
-    router.post(RouterPath(stringLiteral: path), use: wrap(handler, scope: scope))
-    table.add(path, .post)
+    add(.post, path, scope, handler)
   }
 
   func put(_ path: String, scope: KeyScope? = .read, _ handler: @escaping Handler) {
-    router.put(RouterPath(stringLiteral: path), use: wrap(handler, scope: scope))
-    table.add(path, .put)
+    add(.put, path, scope, handler)
   }
 
   func delete(_ path: String, scope: KeyScope? = .read, _ handler: @escaping Handler) {
-    router.delete(RouterPath(stringLiteral: path), use: wrap(handler, scope: scope))
-    table.add(path, .delete)
+    add(.delete, path, scope, handler)
+  }
+
+  private func add(
+    _ method: HTTPRequest.Method, _ path: String, _ scope: KeyScope?, _ handler: @escaping Handler
+  ) {
+    router.on(RouterPath(stringLiteral: path), method: method, use: wrap(handler, scope: scope))
+    table.add(path, method)
   }
 
   /// `scope` nil: public (health, the page, the API description).

@@ -148,6 +148,22 @@ import Testing
     }
   }
 
+  /// multipart-kit traps on a header-name byte of 0x80 or more (found by schemathesis).
+  @Test func aNonASCIIMultipartHeaderNameIs400() async throws {
+    var body = Data("--b\r\nContent-Disposition: form-data; name=\"image\"\r\n".utf8)
+    body += Data([0xC3, 0xA9]) + Data(": x\r\n\r\nabc\r\n--b--\r\n".utf8)
+    let request = body
+    try await ServerFixture.application(ServerFixture.readyState()).test(.router) { client in
+      for uri in ["/v1/embed", "/v1/search", "/v1/items"] {
+        try await client.execute(
+          uri: uri, method: .post, headers: [.contentType: "multipart/form-data; boundary=b"],
+          body: ByteBuffer(bytes: request)
+        ) { #expect([.badRequest, .unauthorized].contains($0.status), "\(uri): \($0.status)") }
+      }
+      try await client.execute(uri: "/healthz", method: .get) { #expect($0.status == .ok) }
+    }
+  }
+
   @Test func theTimeLimitAnswers504OnTime() async throws {
     let state = try ServerFixture.readyState { $0.limits.requestTimeout = .milliseconds(1) }
     let image = try ServerFixture.data(ServerFixture.images.appendingPathComponent("jpeg_12mp_4000x3000.jpg"))
