@@ -37,10 +37,13 @@ public struct APIError: Error, HTTPResponseError, CustomStringConvertible {
   static let notReady = APIError(.serviceUnavailable, "not_ready", "the models are still loading")
 
   public func response(from request: Request, context: some RequestContext) throws -> Response {
-    var response = JSONBody.response(ErrorBody(error: .init(code: code, message: message)), status: status)
+    var response = JSONBody.response(body, status: status)
     response.headers.append(contentsOf: headers)
     return response
   }
+
+  /// The JSON body the client gets.
+  var body: some Encodable { ErrorBody(error: .init(code: code, message: message)) }
 
   private struct ErrorBody: Encodable {
     struct Detail: Encodable {
@@ -97,9 +100,18 @@ extension APIError {
   private static func catalog(_ error: CatalogError) -> APIError {
     switch error {
     case .storage(let message): APIError(.internalServerError, "storage_error", message)
-    case .modelMismatch: APIError(.internalServerError, "storage_error", error.description)
+    case .modelMismatch, .locked: APIError(.internalServerError, "storage_error", error.description)
+    case .unavailable: catalogUnavailable(error.description)
     default: .badRequest(error.description)
     }
+  }
+
+  /// 503 while the catalog's database cannot be reached: a balancer or client retries (on
+  /// another replica, or after `Retry-After`).
+  static func catalogUnavailable(_ message: String) -> APIError {
+    var apiError = APIError(.serviceUnavailable, "catalog_unavailable", message)
+    apiError.headers[.retryAfter] = "1"
+    return apiError
   }
 
   private static func batcher(_ error: BatcherError) -> APIError {
