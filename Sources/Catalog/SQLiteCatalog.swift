@@ -36,6 +36,9 @@ public final class SQLiteCatalog: CatalogStore, @unchecked Sendable {
     self.readOnly = readOnly
     do {
       if readOnly {
+        guard FileManager.default.fileExists(atPath: path) else {
+          throw Self.missingCatalog(path)
+        }
         lock = nil
         database = try DatabasePool(path: path, configuration: Self.readOnlyConfiguration)
         try database.read { db in try Self.checkModel(db, model: model, dimension: dimension, record: false) }
@@ -69,7 +72,7 @@ public final class SQLiteCatalog: CatalogStore, @unchecked Sendable {
   /// read or delete items without running a model).
   public static func openExisting(path: String, readOnly: Bool = false) throws -> SQLiteCatalog {
     guard FileManager.default.fileExists(atPath: path) else {
-      throw CatalogError.storage("no catalog at \(path): create one with `glimpse index DIR --store \(path)`")
+      throw missingCatalog(path)
     }
     let info: [String: String]
     do {
@@ -88,6 +91,10 @@ public final class SQLiteCatalog: CatalogStore, @unchecked Sendable {
       throw CatalogError.storage("\(path) is not a Glimpse catalog (no model recorded)")
     }
     return try SQLiteCatalog(path: path, model: model, dimension: dimension, readOnly: readOnly)
+  }
+
+  private static func missingCatalog(_ path: String) -> CatalogError {
+    .storage("no catalog at \(path): create one with `glimpse index DIR --store \(path)`")
   }
 
   private static var readOnlyConfiguration: Configuration {

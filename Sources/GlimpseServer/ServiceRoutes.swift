@@ -11,7 +11,7 @@ struct ServiceRoutes {
     router.get("/healthz") { _, _ in JSONBody.response(["status": "ok"]) }
     router.get("/readyz") { _, _ in
       // Ready = models loaded and the catalog reachable (a PostgreSQL catalog's state comes
-      // from its pool's probe, at most half a second old), so that a balancer stops sending
+      // from its pool's probe, run every 250 ms), so that a balancer stops sending
       // catalog requests to a replica that would answer them 503.
       let services = try state.services()
       do {
