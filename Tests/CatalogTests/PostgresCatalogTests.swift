@@ -8,6 +8,8 @@ import Testing
 /// The test server: scripts/pgserver starts one and scripts/test exports its URL.
 enum TestPostgres {
   static let serverURL = ProcessInfo.processInfo.environment["GLIMPSE_TEST_POSTGRES_URL"]
+  /// A streaming standby of that server (scripts/pgserver standby), for the read-replica tests.
+  static let standbyURL = ProcessInfo.processInfo.environment["GLIMPSE_TEST_POSTGRES_STANDBY_URL"]
 
   static let logger = Logger(label: "glimpse.tests.postgres")
 
