@@ -288,6 +288,24 @@ def database_outage(replicas, pgserver, failures, outage=20):
           f"catalog back after {fmt(back)} s, /readyz 200 after {fmt(ready)} s", failures)
 
 
+def catalog_observability(replica, failures):
+    """After (b): the outage shows in /metrics and /v1/hardware."""
+    connection = http.client.HTTPConnection("127.0.0.1", replica.port, timeout=5)
+    connection.request("GET", "/metrics")
+    lines = connection.getresponse().read().decode().splitlines()
+    connection.close()
+    catalog = [line for line in lines if line.startswith("glimpse_catalog_")]
+    outages = [line for line in catalog if line.startswith("glimpse_catalog_outages{")]
+    unavailable = [line for line in catalog if line.startswith("glimpse_catalog_errors_total") and "unavailable" in line]
+    latency = [line for line in catalog if line.startswith("glimpse_catalog_call_seconds_count")]
+    status, hardware, _ = request(replica.port, "GET", "/v1/hardware")
+    state = (hardware or {}).get("catalog", {})
+    check("(b4) /metrics and /v1/hardware show the catalog",
+          outages and float(outages[0].split()[-1]) == 1 and unavailable and latency and state.get("available") is True,
+          f"{outages}, {len(unavailable)} unavailable-error series, {len(latency)} latency histograms, "
+          f"/v1/hardware catalog {state}", failures)
+
+
 def fmt(values):
     return "[" + ", ".join("none" if v is None else f"{v:.2f}" for v in values) + "]"
 
@@ -348,6 +366,7 @@ def main():
         nginx = Nginx(folder, [r.port for r in replicas])
         acknowledged = replica_failover(replicas, nginx, failures)
         database_outage(replicas, args.pgserver, failures, args.outage)
+        catalog_observability(replicas[0], failures)
         concurrent_creates(replicas, failures)
         durability(replicas, nginx, acknowledged, failures)
     finally:
