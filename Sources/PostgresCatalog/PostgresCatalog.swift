@@ -5,8 +5,10 @@ import PostgresNIO
 /// The catalog in PostgreSQL with pgvector: one database shared by any number of Glimpse
 /// servers, searched through an HNSW index (approximate nearest neighbours, cosine distance).
 ///
-/// The store holds a pool of connections (PostgresClient) whose background work runs in a task
-/// of its own; `close()` ends it. Every call may run concurrently with any other.
+/// The store holds a pool of connections (`PostgresPool`: a PostgresClient watched for outages,
+/// so that calls fail fast while the database is down and resume as soon as it returns), and a
+/// second one on a read replica with `--store-read`; `close()` ends them. Every call may run
+/// concurrently with any other.
 public final class PostgresCatalog: CatalogStore {
   public let model: String
   public let dimension: Int
