@@ -18,6 +18,10 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
     .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"),
     .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+    .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.0"),
+    .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.29.0"),
+    .package(url: "https://github.com/apple/swift-crypto", "3.12.0"..<"5.0.0"),
+    .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
   ],
   targets: [
     // Swift binding to the ONNX Runtime C API, loaded at run time with dlopen.
@@ -33,10 +37,13 @@ let package = Package(
     // Decoding (JPEG, PNG, WebP, EXIF orientation) and Pillow-exact resizing.
     .target(name: "Imaging", dependencies: ["CImageCodecs"]),
     .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+    // Hugging Face `tokenizer.json` runtime: normalizers, pre-tokenizers, BPE / Unigram /
+    // WordPiece, added tokens, post-processors, truncation and padding.
+    .target(name: "Tokenizers"),
     // CLIP: model folders, tokenizer, image and text encoders, zero-shot classification.
     .target(
       name: "CLIP",
-      dependencies: ["CZlib", "Imaging", "ONNXRuntime", "Runtime"]
+      dependencies: ["CZlib", "Imaging", "ONNXRuntime", "Runtime", "Tokenizers"]
     ),
     // FAISS's HNSW index (Debian libfaiss-dev, a static library) behind a C interface.
     .target(
@@ -79,10 +86,16 @@ let package = Package(
       dependencies: [
         "Catalog", "CLIP", "Detection", "Imaging", "ONNXRuntime", "Pipeline", "Runtime",
         .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "HummingbirdCore", package: "hummingbird"),
+        .product(name: "HummingbirdTLS", package: "hummingbird"),
         .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
         .product(name: "Metrics", package: "swift-metrics"),
+        .product(name: "MultipartKit", package: "multipart-kit"),
+        .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "Prometheus", package: "swift-prometheus"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         .product(name: "Logging", package: "swift-log"),
       ],
       resources: [.copy("Web")]
@@ -93,11 +106,13 @@ let package = Package(
         "Catalog", "CLIP", "Detection", "GlimpseServer", "Imaging", "ONNXRuntime", "Pipeline",
         "PostgresCatalog", "Runtime",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "AsyncHTTPClient", package: "async-http-client"),
         .product(name: "Logging", package: "swift-log"),
       ]
     ),
     .testTarget(name: "ONNXRuntimeTests", dependencies: ["ONNXRuntime"]),
     .testTarget(name: "RuntimeTests", dependencies: ["Runtime"]),
+    .testTarget(name: "TokenizersTests", dependencies: ["CLIP", "Tokenizers"], exclude: ["Fixtures"]),
     .testTarget(
       name: "CLIPTests", dependencies: ["CLIP", "Imaging", "ONNXRuntime", "Runtime"], exclude: ["Fixtures"]),
     .testTarget(
@@ -109,6 +124,8 @@ let package = Package(
       name: "GlimpseCLITests",
       dependencies: [
         "Catalog", "Imaging", "Pipeline",
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "HummingbirdTesting", package: "hummingbird"),
         .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
         .product(name: "Logging", package: "swift-log"),
       ],

@@ -93,32 +93,9 @@ static int configure_transforms(png_structp png, png_infop info) {
   return gray16;
 }
 
-int glimpse_png_decode_rgb(const uint8_t *data, size_t size, uint8_t *rgb, uint32_t width,
-                           uint32_t height, char *error, size_t error_size) {
-  png_source source = {data, size, 0, error, error_size};
-  png_structp png;
-  png_infop info;
-  uint8_t *pixels = NULL;
-  png_bytep *rows = NULL;
-  if (open_png(&source, &png, &info) != 0) return -1;
-  if (setjmp(png_jmpbuf(png))) {
-    free(rows);
-    free(pixels);
-    png_destroy_read_struct(&png, &info, NULL);
-    return -1;
-  }
-  png_read_info(png, info);
-  if (png_get_image_width(png, info) != width || png_get_image_height(png, info) != height) {
-    png_error(png, "image size changed between header and decode");
-  }
-  int gray16 = configure_transforms(png, info);
-  size_t row_bytes = png_get_rowbytes(png, info);
-  int channels = png_get_channels(png, info);
-  pixels = malloc(row_bytes * height);
-  rows = malloc(sizeof(png_bytep) * height);
-  if (!pixels || !rows) png_error(png, "out of memory");
-  for (uint32_t y = 0; y < height; y++) rows[y] = pixels + y * row_bytes;
-  png_read_image(png, rows);
+/// Copies decoded gray rows into packed 8-bit RGB: each value fills three channels, 16-bit
+/// gray is clipped as Pillow's I;16 -> RGB does.
+static void pack_rgb(png_bytep *rows, uint8_t *rgb, uint32_t width, uint32_t height, int gray16) {
   for (uint32_t y = 0; y < height; y++) {
     uint8_t *out = rgb + (size_t)y * width * 3;
     if (gray16) {
@@ -128,14 +105,47 @@ int glimpse_png_decode_rgb(const uint8_t *data, size_t size, uint8_t *rgb, uint3
         uint8_t clipped = value > 255 ? 255 : (uint8_t)value;
         out[3 * x] = out[3 * x + 1] = out[3 * x + 2] = clipped;
       }
-    } else if (channels == 1) {
-      for (uint32_t x = 0; x < width; x++) out[3 * x] = out[3 * x + 1] = out[3 * x + 2] = rows[y][x];
     } else {
-      memcpy(out, rows[y], (size_t)width * 3);
+      for (uint32_t x = 0; x < width; x++) out[3 * x] = out[3 * x + 1] = out[3 * x + 2] = rows[y][x];
     }
   }
+}
+
+int glimpse_png_decode_rgb(const uint8_t *data, size_t size, uint8_t *rgb, uint32_t width,
+                           uint32_t height, char *error, size_t error_size) {
+  png_source source = {data, size, 0, error, error_size};
+  png_structp png;
+  png_infop info;
+  // Assigned after setjmp and read after longjmp: without volatile the compiler may keep
+  // them in registers that longjmp restores to their old (NULL) values, and the buffers leak
+  // on every corrupt file.
+  uint8_t *volatile scratch = NULL;
+  png_bytep *volatile rows = NULL;
+  if (open_png(&source, &png, &info) != 0) return -1;
+  if (setjmp(png_jmpbuf(png))) {
+    free(rows);
+    free(scratch);
+    png_destroy_read_struct(&png, &info, NULL);
+    return -1;
+  }
+  png_read_info(png, info);
+  if (png_get_image_width(png, info) != width || png_get_image_height(png, info) != height) {
+    png_error(png, "image size changed between header and decode");
+  }
+  int gray16 = configure_transforms(png, info);
+  size_t row_bytes = png_get_rowbytes(png, info);
+  int direct = !gray16 && png_get_channels(png, info) == 3;
+  rows = malloc(sizeof(png_bytep) * height);
+  // 8-bit RGB rows are decoded straight into the output; gray needs a scratch buffer.
+  if (!direct) scratch = malloc(row_bytes * height);
+  if (!rows || (!direct && !scratch)) png_error(png, "out of memory");
+  uint8_t *base = direct ? rgb : scratch;
+  size_t stride = direct ? (size_t)width * 3 : row_bytes;
+  for (uint32_t y = 0; y < height; y++) rows[y] = base + y * stride;
+  png_read_image(png, rows);
+  if (!direct) pack_rgb(rows, rgb, width, height, gray16);
   free(rows);
-  free(pixels);
+  free(scratch);
   png_destroy_read_struct(&png, &info, NULL);
   return 0;
 }

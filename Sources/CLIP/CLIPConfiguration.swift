@@ -8,6 +8,9 @@ public struct CLIPConfiguration: Sendable, Equatable {
   public var preprocessing: CLIPPreprocessing
   /// CLIP's learned temperature, as the multiplier of cosine similarities (100 for OpenAI's).
   public var logitScale: Float?
+  /// open_clip's HFTokenizer settings when `text_cfg.hf_tokenizer_name` is set (SigLIP 2,
+  /// XLM-R, NLLB towers); nil for open_clip's own CLIP tokenizer.
+  public var huggingFaceTokenizer: HFTextTokenizer.Settings?
 
   /// Reads the configuration of a model folder; missing preprocessing falls back to
   /// open_clip's defaults for the image size in `config.json`.
@@ -37,7 +40,8 @@ public struct CLIPConfiguration: Sendable, Equatable {
       embeddingDimension: config.embedDim,
       contextLength: config.textCfg?.contextLength ?? 77,
       preprocessing: preprocessing,
-      logitScale: config.logitScale)
+      logitScale: config.logitScale,
+      huggingFaceTokenizer: config.textCfg?.huggingFaceSettings)
   }
 }
 
@@ -101,7 +105,28 @@ struct OpenCLIPConfig: Decodable {
   }
   struct Text: Decodable {
     var contextLength: Int?
-    enum CodingKeys: String, CodingKey { case contextLength = "context_length" }
+    var hfTokenizerName: String?
+    var tokenizerKwargs: TokenizerKwargs?
+    enum CodingKeys: String, CodingKey {
+      case contextLength = "context_length"
+      case hfTokenizerName = "hf_tokenizer_name"
+      case tokenizerKwargs = "tokenizer_kwargs"
+    }
+
+    var huggingFaceSettings: HFTextTokenizer.Settings? {
+      guard hfTokenizerName != nil else { return nil }
+      return HFTextTokenizer.Settings(
+        clean: tokenizerKwargs?.clean ?? .whitespace, stripSepToken: tokenizerKwargs?.stripSepToken ?? false)
+    }
+  }
+  /// HFTokenizer's keyword arguments; an unknown `clean` mode fails decoding.
+  struct TokenizerKwargs: Decodable {
+    var clean: HFTextTokenizer.Clean?
+    var stripSepToken: Bool?
+    enum CodingKeys: String, CodingKey {
+      case clean
+      case stripSepToken = "strip_sep_token"
+    }
   }
   var embedDim: Int
   var visionCfg: Vision

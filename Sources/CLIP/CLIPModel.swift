@@ -11,7 +11,7 @@ public final class CLIPModel: Sendable {
   public let bundle: CLIPModelBundle
   public let visual: Session
   public let textual: Session
-  public let tokenizer: CLIPTokenizer
+  public let tokenizer: TextTokenizer
   public let transform: ImageTransform
   /// Multiplier of cosine similarities in zero-shot classification.
   public let logitScale: Float
@@ -51,10 +51,12 @@ public final class CLIPModel: Sendable {
     try Self.checkTowers(visual: visual, textual: textual, dimension: bundle.configuration.embeddingDimension)
   }
 
-  private static func tokenizer(for vocabulary: CLIPModelBundle.VocabularySource) throws -> CLIPTokenizer {
+  private static func tokenizer(for vocabulary: CLIPModelBundle.VocabularySource) throws -> TextTokenizer {
     switch vocabulary {
-    case .openCLIP(let url): try CLIPTokenizer(vocabularyFile: url)
-    case .huggingFace(let url): try CLIPTokenizer(tokenizerJSON: url)
+    case .openCLIP(let url): .clip(try CLIPTokenizer(vocabularyFile: url))
+    case .huggingFace(let url): .clip(try CLIPTokenizer(tokenizerJSON: url))
+    case .huggingFaceWrapped(let url, let settings):
+      .huggingFace(try HFTextTokenizer(tokenizerJSON: url, settings: settings))
     }
   }
 
@@ -167,8 +169,12 @@ public final class CLIPModel: Sendable {
     }
     let fixedLength = textual.inputs[0].shape.last.flatMap { $0 > 0 ? $0 : nil }
     let context = fixedLength ?? bundle.configuration.contextLength
-    let tokens = tokenizer.tokenize(texts, contextLength: context)
-    guard fixedLength == nil else { return try Tensor(int64: tokens, shape: [texts.count, context]) }
+    let tokens = try tokenizer.tokenize(texts, contextLength: context)
+    // Only CLIP's zero-padded rows under its causal mask may be cut short (below); other
+    // towers see their padding, as open_clip gives it.
+    guard fixedLength == nil, case .clip = tokenizer else {
+      return try Tensor(int64: tokens, shape: [texts.count, context])
+    }
     // A tower with a free sequence length gets the batch padded to its longest text only:
     // CLIP's causal mask means no position looks past its end token, so the embeddings are
     // the same as at 77 tokens, for a fraction of the work on short texts.
@@ -231,7 +237,7 @@ public final class CLIPModel: Sendable {
 private final class ConcurrentLoads: @unchecked Sendable {
   var towers: [Result<Session, any Error>?] = [nil, nil]
   var seconds: [Double] = [0, 0]
-  var tokenizer: Result<CLIPTokenizer, any Error>?
+  var tokenizer: Result<TextTokenizer, any Error>?
   private let lock = NSLock()
 
   func setTower(_ index: Int, _ session: Result<Session, any Error>, seconds elapsed: Double) {

@@ -13,6 +13,8 @@ public struct CLIPModelBundle: Sendable {
   public enum VocabularySource: Sendable, Equatable {
     case openCLIP(URL)
     case huggingFace(URL)
+    /// tokenizer.json run by the general runtime behind open_clip's HFTokenizer wrapper.
+    case huggingFaceWrapped(URL, HFTextTokenizer.Settings)
   }
 
   public let folder: URL
@@ -35,7 +37,7 @@ public struct CLIPModelBundle: Sendable {
     self.configuration = try CLIPConfiguration.load(folder: folder)
     self.visualModel = try Self.modelFile(folder, tower: "visual", precision: precision)
     self.textualModel = try Self.modelFile(folder, tower: "textual", precision: precision)
-    self.vocabulary = try Self.vocabularyFile(folder)
+    self.vocabulary = try Self.vocabularyFile(folder, configuration: configuration)
   }
 
   static func modelFile(_ folder: URL, tower: String, precision: Precision) throws -> URL {
@@ -58,8 +60,18 @@ public struct CLIPModelBundle: Sendable {
     return url
   }
 
-  /// open_clip's own vocabulary wins over tokenizer.json: it is what the reference uses.
-  static func vocabularyFile(_ folder: URL) throws -> VocabularySource {
+  /// What open_clip would use: its HFTokenizer over textual/tokenizer.json when config.json
+  /// names a Hugging Face tokenizer; otherwise its own CLIP vocabulary, which wins over
+  /// tokenizer.json (open_clip cleans and pads CLIP's input its own way).
+  static func vocabularyFile(_ folder: URL, configuration: CLIPConfiguration) throws -> VocabularySource {
+    let json = folder.appendingPathComponent("textual/tokenizer.json")
+    if let settings = configuration.huggingFaceTokenizer {
+      guard FileManager.default.fileExists(atPath: json.path) else {
+        throw CLIPError.modelFolder(
+          folder.path, "config.json names a Hugging Face tokenizer but textual/tokenizer.json is missing")
+      }
+      return .huggingFaceWrapped(json, settings)
+    }
     let candidates = [
       folder.appendingPathComponent("textual/bpe_simple_vocab_16e6.txt.gz"),
       folder.appendingPathComponent("bpe_simple_vocab_16e6.txt.gz"),
@@ -67,7 +79,6 @@ public struct CLIPModelBundle: Sendable {
     if let bpe = candidates.first(where: { FileManager.default.fileExists(atPath: $0.path) }) {
       return .openCLIP(bpe)
     }
-    let json = folder.appendingPathComponent("textual/tokenizer.json")
     if FileManager.default.fileExists(atPath: json.path) { return .huggingFace(json) }
     throw CLIPError.modelFolder(
       folder.path, "no tokenizer: expected textual/tokenizer.json or textual/bpe_simple_vocab_16e6.txt.gz")

@@ -1,4 +1,5 @@
 import Foundation
+import Tokenizers
 
 public enum TokenizerError: Error, CustomStringConvertible, Equatable {
   case missingFile(String)
@@ -17,7 +18,7 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable {
 /// tokens, truncate to the context (keeping the end token) and pad with zeros.
 public struct CLIPTokenizer: Sendable {
   public static let defaultContextLength = 77
-  let encoding: BytePairEncoding
+  let encoding: ByteLevelBPE
   public let startToken: Int32
   public let endToken: Int32
 
@@ -38,8 +39,8 @@ public struct CLIPTokenizer: Sendable {
       }
       return (String(parts[0]), String(parts[1]))
     }
-    var symbols = BytePairEncoding.byteTable.map(\.character)
-    symbols += BytePairEncoding.byteTable.map { $0.character + "</w>" }
+    var symbols = ByteLevelBPE.alphabet.map(\.character)
+    symbols += ByteLevelBPE.alphabet.map { $0.character + "</w>" }
     symbols += merges.map { $0.0 + $0.1 }
     symbols += PreTokenizer.specialTokens
     var vocabulary: [String: Int32] = [:]
@@ -73,7 +74,12 @@ public struct CLIPTokenizer: Sendable {
   }
 
   private init(vocabulary: [String: Int32], merges: [(String, String)]) throws {
-    encoding = try BytePairEncoding(vocabulary: vocabulary, merges: merges)
+    do {
+      encoding = try ByteLevelBPE(
+        vocabulary: vocabulary.mapValues(Int.init), merges: merges, endOfWordSuffix: "</w>")
+    } catch {
+      throw TokenizerError.malformedVocabulary("\(error)")
+    }
     guard let start = vocabulary["<start_of_text>"], let end = vocabulary["<end_of_text>"] else {
       throw TokenizerError.malformedVocabulary("no start/end of text tokens")
     }
@@ -92,7 +98,7 @@ public struct CLIPTokenizer: Sendable {
       if let special = PreTokenizer.specialTokens.firstIndex(of: word) {
         return [special == 0 ? startToken : endToken]
       }
-      return encoding.encode(word: word)
+      return encoding.encode(word: word).map(Int32.init)
     }
   }
 

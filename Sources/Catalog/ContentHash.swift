@@ -7,7 +7,22 @@ public enum ContentHash {
   public static func sha256Hex(_ data: Data) -> String {
     var hasher = SHA256()
     data.withUnsafeBytes { hasher.update($0) }
-    return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    return hex(hasher.finalize())
+  }
+
+  /// SHA-256 of a file, read in 4 MiB pieces: model files are gigabytes.
+  public static func sha256Hex(fileAt url: URL) throws -> String {
+    let handle = try FileHandle(forReadingFrom: url)
+    defer { try? handle.close() }
+    var hasher = SHA256()
+    while let piece = try handle.read(upToCount: 4 << 20), !piece.isEmpty {
+      piece.withUnsafeBytes { hasher.update($0) }
+    }
+    return hex(hasher.finalize())
+  }
+
+  private static func hex(_ digest: [UInt8]) -> String {
+    digest.map { String(format: "%02x", $0) }.joined()
   }
 }
 

@@ -5,6 +5,7 @@ import Foundation
 import Hummingbird
 import Imaging
 import NIOCore
+import NIOHTTP1
 import Runtime
 
 /// An error answered to the client as `{"error": {"code", "message"}}` with its HTTP status.
@@ -69,7 +70,13 @@ extension APIError {
     case is NIOTooManyBytesError:
       self = APIError(.contentTooLarge, "payload_too_large", "the request body is over the limit")
     case is CancellationError: self = APIError(.serviceUnavailable, "cancelled", "the request was cancelled")
-    default: self = APIError(.internalServerError, "internal", "internal error: \(error)")
+    case let error as HTTPParserError:
+      // The connection broke inside the body: it ended early (a body shorter than its
+      // Content-Length) or turned into bytes that are no HTTP.
+      self = .badRequest(
+        error == .invalidEOFState
+          ? "the request body ended before its Content-Length" : "malformed request body: \(error)")
+    default: self = APIError(.internalServerError, "internal", "internal error")
     }
   }
 
@@ -84,7 +91,7 @@ extension APIError {
   private static func clip(_ error: CLIPError) -> APIError {
     switch error {
     case .invalidRequest(let message): .badRequest(message)
-    default: APIError(.internalServerError, "model_error", error.description)
+    default: APIError(.internalServerError, "model_error", "the model could not run on this input")
     }
   }
 
@@ -93,15 +100,18 @@ extension APIError {
     case .undecodableImage(let imagingError): imaging(imagingError)
     case .invalidImage(let message): APIError(.badRequest, "invalid_image", message)
     case .invalidRequest(let message): .badRequest(message)
-    case .unexpectedModel: APIError(.internalServerError, "model_error", error.description)
+    case .unexpectedModel:
+      APIError(.internalServerError, "model_error", "the detector could not run on this input")
     }
   }
 
   private static func catalog(_ error: CatalogError) -> APIError {
     switch error {
-    case .storage(let message): APIError(.internalServerError, "storage_error", message)
-    case .modelMismatch, .locked: APIError(.internalServerError, "storage_error", error.description)
-    case .unavailable: catalogUnavailable(error.description)
+    // The details (SQL, file paths) go to the log, not to the client.
+    case .storage, .modelMismatch, .locked:
+      APIError(.internalServerError, "storage_error", "the catalog could not complete the request")
+    case .unavailable:
+      catalogUnavailable("the catalog's database cannot be reached: retry in a moment")
     default: .badRequest(error.description)
     }
   }
@@ -139,56 +149,42 @@ extension APIError {
 }
 
 /// Turns every error into the JSON error shape, so that clients never see Hummingbird's
-/// plain-text errors (unknown routes, oversized bodies) or an internal type name.
+/// plain-text errors (unknown routes, oversized bodies) or an internal type name. A 500 says
+/// only "internal error" and the request id; the details go to the log under that id.
 struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+  let routes: RouteTable
+
   func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
     async throws -> Response
   {
     do {
       return try await next(request, context)
     } catch let error as HTTPError where error.status == .notFound {
-      // The router answers 404 for a known path with the wrong method: say 405 and what is allowed.
-      let allowed = RouteTable.allowedMethods(for: request.uri.path)
-      guard !allowed.isEmpty else { return try APIError(error).response(from: request, context: context) }
-      var apiError = APIError(
-        .methodNotAllowed, "method_not_allowed",
-        "\(request.method) is not allowed on \(request.uri.path): use \(allowed.map(\.rawValue).joined(separator: ", "))"
-      )
-      apiError.headers[.allow] = allowed.map(\.rawValue).joined(separator: ", ")
-      return try apiError.response(from: request, context: context)
+      return try methodNotAllowed(request, context: context)
+        ?? APIError(error).response(from: request, context: context)
     } catch {
-      let apiError = APIError(error)
-      if apiError.status == .internalServerError {
-        context.logger.error("\(request.method) \(request.uri.path): \(error)")
+      var apiError = APIError(error)
+      if apiError.status.code >= 500 && apiError.status != .serviceUnavailable
+        && apiError.status != .gatewayTimeout
+      {
+        context.logger.error(
+          "\(request.method) \(request.uri.path) failed (request id \(context.id)): \(error)")
+        apiError.message += " (request id \(context.id); the server's log has the details)"
       }
       return try apiError.response(from: request, context: context)
     }
   }
-}
 
-/// The methods of each route, to tell a wrong method (405) from an unknown path (404).
-enum RouteTable {
-  static let routes: [(path: String, methods: [HTTPRequest.Method])] = [
-    ("/", [.get]), ("/index.html", [.get]), ("/app.js", [.get]), ("/style.css", [.get]),
-    ("/openapi.yaml", [.get]),
-    ("/healthz", [.get]), ("/readyz", [.get]), ("/metrics", [.get]), ("/v1/hardware", [.get]),
-    ("/v1/embed", [.post]), ("/v1/search", [.post]), ("/v1/classify", [.post]), ("/v1/detect", [.post]),
-    ("/v1/items", [.get, .post]), ("/v1/items/*", [.get, .put, .delete]), ("/v1/ar/stream", [.get]),
-  ]
-
-  static func allowedMethods(for path: String) -> [HTTPRequest.Method] {
-    let trimmed = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
-    for route in routes {
-      if route.path == trimmed { return route.methods }
-      if route.path.hasSuffix("/*") {
-        let prefix = route.path.dropLast()
-        if trimmed.hasPrefix(prefix), !trimmed.dropFirst(prefix.count).contains("/"),
-          trimmed.count > prefix.count
-        {
-          return route.methods
-        }
-      }
-    }
-    return []
+  /// The router answers 404 for a known path with the wrong method: say 405 and what is allowed.
+  private func methodNotAllowed(_ request: Request, context: Context) throws -> Response? {
+    var allowed = routes.allowedMethods(for: request.uri.path)
+    guard !allowed.isEmpty else { return nil }
+    if let get = allowed.firstIndex(of: .get) { allowed.insert(.head, at: get + 1) }
+    let list = allowed.map(\.rawValue).joined(separator: ", ")
+    var apiError = APIError(
+      .methodNotAllowed, "method_not_allowed",
+      "\(request.method) is not allowed on \(request.uri.path): use \(list)")
+    apiError.headers[.allow] = list
+    return try apiError.response(from: request, context: context)
   }
 }

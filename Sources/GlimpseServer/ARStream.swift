@@ -34,20 +34,22 @@ struct ARStreamSession {
     var k: Int?
   }
 
-  func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async {
+  /// Serves the stream until the client closes it. A protocol error (invalid UTF-8, a message
+  /// over the size limit) is rethrown, so that the WebSocket layer closes with its code.
+  func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
     let (frames, slot) = AsyncStream.makeStream(of: Frame.self, bufferingPolicy: .bufferingNewest(1))
     let dropped = LockedValue(0)
-    await withTaskGroup(of: Void.self) { group in
+    try await withThrowingTaskGroup(of: Void.self) { group in
       group.addTask { await process(frames, dropped: dropped, outbound: outbound) }
-      await receive(inbound: inbound, outbound: outbound, slot: slot, dropped: dropped)
-      slot.finish()
+      defer { slot.finish() }
+      try await receive(inbound: inbound, outbound: outbound, slot: slot, dropped: dropped)
     }
   }
 
   private func receive(
     inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, slot: AsyncStream<Frame>.Continuation,
     dropped: LockedValue<Int>
-  ) async {
+  ) async throws {
     var settings = DetectionSettings()
     var frameNumber = 0
     let maxSize = state.configuration.limits.maxBodyBytes
@@ -72,32 +74,44 @@ struct ARStreamSession {
       }
     } catch {
       logger.debug("AR stream closed: \(error)")
+      throw error
     }
   }
 
   private func process(
     _ frames: AsyncStream<Frame>, dropped: LockedValue<Int>, outbound: WebSocketOutboundWriter
   ) async {
+    // The frame-rate cap: after a frame, the next one starts no sooner than this. Frames that
+    // arrive meanwhile wait in the one-frame slot, so only the newest is kept.
+    let interval = Duration.seconds(1 / state.configuration.limits.arMaxFramesPerSecond)
     for await frame in frames {
       let started = ContinuousClock.now
-      let reply: String
-      do {
-        let services = try state.services()
-        let image = try await decodeImage(frame.data, maxPixels: services.limits.maxPixels)
-        let objects = try await frame.settings.run(on: image, services: services)
-        state.metrics.arFrame(dropped: false)
-        reply = encode(
-          DetectionResponse(
-            frame: frame.number, dropped: dropped.get(), width: image.width, height: image.height,
-            detections: objects, tookMilliseconds: started.duration(to: .now).milliseconds))
-      } catch {
-        reply = errorReply(frame: frame.number, error)
-      }
+      let reply = await answer(frame, dropped: dropped)
       do {
         try await send(reply, to: outbound)
       } catch {
         return  // the client is gone
       }
+      try? await Task.sleep(until: started + interval)
+    }
+  }
+
+  /// The answer to one frame, or its error, as JSON text.
+  private func answer(_ frame: Frame, dropped: LockedValue<Int>) async -> String {
+    let started = ContinuousClock.now
+    do {
+      let services = try state.services()
+      return try await state.pixelBudget.withLedger {
+        let image = try await services.decodeImage(frame.data)
+        let objects = try await frame.settings.run(on: image, services: services)
+        state.metrics.arFrame(dropped: false)
+        return encode(
+          DetectionResponse(
+            frame: frame.number, dropped: dropped.get(), width: image.width, height: image.height,
+            detections: objects, tookMilliseconds: started.duration(to: .now).milliseconds))
+      }
+    } catch {
+      return errorReply(frame: frame.number, error)
     }
   }
 
@@ -114,10 +128,6 @@ struct ARStreamSession {
     if message.fov_deg == nil && message.focal_px == nil { next.distance = settings.distance }
     if message.search == nil { next.search = settings.search }
     if message.k == nil { next.k = settings.k }
-    guard (0...1).contains(next.options.confidenceThreshold), (0...1).contains(next.options.iouThreshold)
-    else {
-      throw APIError.invalidParameter("'conf' and 'iou' must lie in 0…1")
-    }
     return next
   }
 

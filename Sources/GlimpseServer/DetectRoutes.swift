@@ -10,7 +10,7 @@ import Pipeline
 struct DetectRoutes {
   let state: ServerState
 
-  func register(on router: TimedRouter) {
+  func register(on router: RouteRegistrar) {
     router.post("/v1/detect") { request, _ in try await detect(request) }
   }
 
@@ -25,7 +25,7 @@ struct DetectRoutes {
     case .json(let body):
       data = try decodeBase64Image(JSONBody.decode(DetectRequest.self, from: body).image, field: "image")
     }
-    let image = try await decodeImage(data, maxPixels: services.limits.maxPixels)
+    let image = try await services.decodeImage(data)
     let objects = try await settings.run(on: image, services: services)
     return JSONBody.response(
       DetectionResponse(
@@ -67,20 +67,22 @@ struct DetectionSettings: Sendable {
 
   init(query: QueryReader, services: ModelServices) throws {
     try self.init(
-      conf: query.double("conf", in: 0...1), iou: query.double("iou", in: 0...1),
-      classes: query.list("classes"),
-      fieldOfView: query.double("fov_deg", in: 0...180, open: true),
-      focalPixels: query.double("focal_px", in: 0...1e6, open: true), search: query.bool("search"),
+      conf: query.double("conf"), iou: query.double("iou"), classes: query.list("classes"),
+      fieldOfView: query.double("fov_deg"), focalPixels: query.double("focal_px"),
+      search: query.bool("search"),
       k: query.int("k", in: Int.min...Int.max), services: services)
   }
 
+  /// Every setting's range is checked here, for `/v1/detect` and the AR stream alike.
   init(
     conf: Double?, iou: Double?, classes: [String]?, fieldOfView: Double?, focalPixels: Double?,
     search: Bool?,
     k: Int?, services: ModelServices
   ) throws {
-    if let conf { options.confidenceThreshold = Float(conf) }
-    if let iou { options.iouThreshold = iou }
+    if let conf = try Bounds.check(conf, "conf", in: 0...1) { options.confidenceThreshold = Float(conf) }
+    if let iou = try Bounds.check(iou, "iou", in: 0...1) { options.iouThreshold = iou }
+    let fieldOfView = try Bounds.check(fieldOfView, "fov_deg", in: 0...180, open: true)
+    let focalPixels = try Bounds.check(focalPixels, "focal_px", in: 0...1e6, open: true)
     if let classes, !classes.isEmpty {
       options.classes = try ObjectDetectionPipeline(detector: services.detector).classIndices(classes)
     }

@@ -7,7 +7,7 @@ import Imaging
 struct EmbedRoutes {
   let state: ServerState
 
-  func register(on router: TimedRouter) {
+  func register(on router: RouteRegistrar) {
     router.post("/v1/embed") { request, _ in try await embed(request) }
     router.post("/v1/classify") { request, _ in try await classify(request) }
   }

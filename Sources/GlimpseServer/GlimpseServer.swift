@@ -1,5 +1,7 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import HummingbirdWebSocket
 import Logging
 import ServiceLifecycle
@@ -7,57 +9,89 @@ import ServiceLifecycle
 /// The HTTP server: builds the router and the application, and runs it with the model
 /// loading beside it.
 public enum GlimpseServer {
-  /// Every route, behind the middleware that makes errors JSON, counts requests, checks API
-  /// keys and applies CORS.
-  public static func makeRouter(state: ServerState) -> Router<BasicRequestContext> {
-    let router = Router(context: BasicRequestContext.self)
+  /// Every route, behind the middleware that makes errors JSON, counts requests, refuses
+  /// non-canonical paths and cross-site writes, rate-limits and applies CORS; each route
+  /// checks its own access scope (`RouteRegistrar`).
+  public static func makeRouter(state: ServerState) -> Router<GlimpseRequestContext> {
+    let router = Router(context: GlimpseRequestContext.self)
+    let table = RouteTable()
     router.middlewares.add(RequestMetricsMiddleware(metrics: state.metrics))
     router.middlewares.add(RequestsInFlightMiddleware(count: state.requestsInFlight))
     router.middlewares.add(ServerTimingMiddleware())
+    router.middlewares.add(contentSecurity)
     if !state.configuration.corsOrigins.isEmpty {
       router.middlewares.add(CORSOriginsMiddleware(origins: state.configuration.corsOrigins))
     }
-    router.middlewares.add(JSONErrorMiddleware())
-    router.middlewares.add(APIKeyMiddleware(keys: state.configuration.apiKeys))
-    let timed = TimedRouter(router: router, limit: state.configuration.limits.requestTimeout)
-    ServiceRoutes(state: state).register(on: router)
-    EmbedRoutes(state: state).register(on: timed)
-    SearchRoutes(state: state).register(on: timed)
-    ItemRoutes(state: state).register(on: timed)
-    DetectRoutes(state: state).register(on: timed)
+    router.middlewares.add(JSONErrorMiddleware(routes: table))
+    router.middlewares.add(RequestShapeMiddleware(access: state.access))
+    if let rateLimiter = state.rateLimiter {
+      router.middlewares.add(RateLimitMiddleware(limiter: rateLimiter, access: state.access))
+    }
+    let registrar = RouteRegistrar(router: router, state: state, table: table)
+    ServiceRoutes(state: state).register(on: registrar)
+    EmbedRoutes(state: state).register(on: registrar)
+    SearchRoutes(state: state).register(on: registrar)
+    ItemRoutes(state: state).register(on: registrar)
+    DetectRoutes(state: state).register(on: registrar)
     return router
   }
 
-  /// The application: HTTP/1.1 with the WebSocket upgrade for the AR stream.
-  public static func makeApplication(state: ServerState, logger: Logger) -> some ApplicationProtocol {
+  /// Hummingbird's security headers on every answer: `nosniff`, and a content security policy
+  /// that lets the page run its own scripts and styles only (no inline script, nothing from
+  /// elsewhere), talk to this server (and its AR WebSocket), and never be framed.
+  static var contentSecurity: ContentSecurityMiddleware<GlimpseRequestContext> {
+    ContentSecurityMiddleware(contentSecurityPolicy: [
+      .defaultSrc(.self), .scriptSrc(.self), .styleSrc(.self), .imgSrc(.self, "data:", "blob:"),
+      .mediaSrc(.self, "blob:"), .connectSrc(.self, .scheme(.ws), .scheme(.wss)), .objectSrc(.none),
+      .baseURI(.none), .formAction(.self), .frameAncestors(.none),
+    ])
+  }
+
+  /// The application: HTTP/1.1 with the WebSocket upgrade for the AR stream, every
+  /// connection behind the connection guard, and TLS when configured.
+  public static func makeApplication(state: ServerState, logger: Logger) throws -> some ApplicationProtocol {
     let configuration = state.configuration
-    let webSocket = WebSocketServerConfiguration(maxFrameSize: configuration.limits.maxBodyBytes)
     return Application(
       router: makeRouter(state: state),
-      server: .http1WebSocketUpgrade(configuration: .init(ws: webSocket)) { request, _, logger in
-        guard request.path?.split(separator: "?").first == "/v1/ar/stream" else { return .dontUpgrade }
-        let session = ARStreamSession(state: state, logger: logger)
-        return .upgrade([:]) { inbound, outbound, _ in await session.run(inbound: inbound, outbound: outbound)
-        }
-      },
+      server: try serverBuilder(state: state),
       configuration: .init(
         address: .hostname(configuration.host, port: configuration.port), serverName: "glimpse"),
       logger: logger)
   }
 
+  private static func serverBuilder(state: ServerState) throws -> HTTPServerBuilder {
+    let configuration = state.configuration
+    let webSocket = WebSocketServerConfiguration(
+      maxFrameSize: configuration.limits.maxBodyBytes, validateUTF8: true)
+    let registry = state.connections
+    let plain = HTTPServerBuilder { responder in
+      GuardedChannel(
+        base: HTTP1WebSocketUpgradeChannel(
+          responder: responder, configuration: .init(ws: webSocket),
+          shouldUpgrade: { request, channel, logger in
+            try await ARStreamUpgrade(state: state).decide(request, channel: channel, logger: logger)
+          }),
+        limits: configuration.connections, registry: registry)
+    }
+    guard let tls = configuration.tls else { return plain }
+    return try .tls(plain, tlsConfiguration: tls.serverConfiguration())
+  }
+
   /// Serves until SIGTERM or SIGINT. The socket opens at once (`/healthz` answers); `load`
   /// runs beside it and `/readyz` answers 200 when it returns. On shutdown the server stops
-  /// accepting, lets requests in flight finish, then `shutdown` closes the store.
+  /// accepting, lets requests in flight finish, then `shutdown` closes the store. SIGHUP
+  /// re-reads the API key file.
   public static func run(
     state: ServerState, logger: Logger, load: @escaping @Sendable () async throws -> LoadedModels,
     shutdown: @escaping @Sendable (LoadedModels) async -> Void
   ) async throws {
     let loader = ModelLoaderService(state: state, logger: logger, load: load, shutdown: shutdown)
-    let application = makeApplication(state: state, logger: logger)
+    let application = try makeApplication(state: state, logger: logger)
+    let reloader = KeyReloadService(access: state.access, logger: logger)
     // Services stop in reverse order: the server drains first, then the loader closes the store.
     let group = ServiceGroup(
       configuration: .init(
-        services: [.init(service: loader), .init(service: application)],
+        services: [.init(service: loader), .init(service: reloader), .init(service: application)],
         gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
     try await group.run()
   }
@@ -88,23 +122,5 @@ struct ModelLoaderService: Service {
     try? await gracefulShutdown()
     state.beginShutdown()
     if let loaded { await shutdown(loaded) }
-  }
-}
-
-/// Registers routes whose handlers run under the request time limit.
-struct TimedRouter {
-  let router: Router<BasicRequestContext>
-  let limit: Duration
-
-  typealias Handler = @Sendable (Request, BasicRequestContext) async throws -> Response
-
-  func post(_ path: RouterPath, _ handler: @escaping Handler) { router.post(path, use: timed(handler)) }
-  func get(_ path: RouterPath, _ handler: @escaping Handler) { router.get(path, use: timed(handler)) }
-  func put(_ path: RouterPath, _ handler: @escaping Handler) { router.put(path, use: timed(handler)) }
-  func delete(_ path: RouterPath, _ handler: @escaping Handler) { router.delete(path, use: timed(handler)) }
-
-  private func timed(_ handler: @escaping Handler) -> Handler {
-    let limit = self.limit
-    return { request, context in try await withTimeLimit(limit) { try await handler(request, context) } }
   }
 }

@@ -6,18 +6,20 @@ import Hummingbird
 struct ItemRoutes {
   let state: ServerState
 
-  func register(on router: TimedRouter) {
-    router.post("/v1/items") { request, _ in try await create(request) }
+  func register(on router: RouteRegistrar) {
+    router.post("/v1/items", scope: .write) { request, _ in try await create(request) }
     router.get("/v1/items") { request, _ in try await list(request) }
     router.get("/v1/items/{id}") { request, context in try await get(request, id: pathID(context)) }
-    router.put("/v1/items/{id}") { request, context in try await replace(request, id: pathID(context)) }
-    router.delete("/v1/items/{id}") { _, context in try await delete(id: pathID(context)) }
+    router.put("/v1/items/{id}", scope: .write) { request, context in
+      try await replace(request, id: pathID(context))
+    }
+    router.delete("/v1/items/{id}", scope: .write) { _, context in try await delete(id: pathID(context)) }
   }
 
   /// The body of POST and PUT, from JSON or from a multipart form.
   /// The item id of the path, percent-decoded: ids are often file paths (`shoes/red x.jpg`),
   /// which clients send as `shoes%2Fred%20x.jpg`.
-  private func pathID(_ context: BasicRequestContext) throws -> String {
+  private func pathID(_ context: GlimpseRequestContext) throws -> String {
     let raw = try context.parameters.require("id")
     guard let id = raw.removingPercentEncoding else {
       throw APIError.badRequest("the item id in the path is not valid percent-encoding")

@@ -1,36 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-
-/// Writes to the catalog need a key when the server has any (`--api-key`). Reads stay open:
-/// the keys protect the catalog's content, not the models' compute.
-struct APIKeyMiddleware<Context: RequestContext>: RouterMiddleware {
-  let keys: Set<String>
-
-  func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
-    async throws -> Response
-  {
-    if !keys.isEmpty && isWrite(request) && !keys.contains(presentedKey(request) ?? "") {
-      throw APIError(
-        .unauthorized, "unauthorized",
-        "writes need an API key: send 'Authorization: Bearer KEY' or 'X-API-Key: KEY'")
-    }
-    return try await next(request, context)
-  }
-
-  private func isWrite(_ request: Request) -> Bool {
-    request.uri.path.hasPrefix("/v1/items") && [.post, .put, .delete, .patch].contains(request.method)
-  }
-
-  private func presentedKey(_ request: Request) -> String? {
-    if let key = request.headers[HTTPField.Name("X-API-Key")!] { return key }
-    guard let authorization = request.headers[.authorization], authorization.lowercased().hasPrefix("bearer ")
-    else {
-      return nil
-    }
-    return String(authorization.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
-  }
-}
+import NIOConcurrencyHelpers
 
 /// CORS for the configured origins (`*` allows any): answers preflight requests and adds the
 /// allow headers to responses for an allowed `Origin`.
@@ -60,19 +31,34 @@ struct CORSOriginsMiddleware<Context: RequestContext>: RouterMiddleware {
   }
 }
 
-/// Answers 504 when a request runs longer than the limit. The work it started (a queued model
-/// run) still completes; only the answer is abandoned.
+/// Answers 504 as soon as a request runs longer than the limit, and cancels its work: queued
+/// model inputs leave their queue, and blocking work not yet started never starts. Work that
+/// cannot be interrupted (a decode in progress) finishes in the background and its result is
+/// dropped. The request body is read before this starts (`RouteRegistrar`), so the abandoned
+/// work never touches the connection again.
 func withTimeLimit(_ limit: Duration, _ body: @escaping @Sendable () async throws -> Response) async throws
   -> Response
 {
-  try await withThrowingTaskGroup(of: Response.self) { group in
-    group.addTask { try await body() }
-    group.addTask {
-      try await Task.sleep(for: limit)
-      throw APIError(.gatewayTimeout, "timeout", "the request took longer than \(limit)")
+  let outcome = FirstOutcome<Response>()
+  let work = Task {
+    do {
+      outcome.resolve(.success(try await body()))
+    } catch {
+      outcome.resolve(.failure(error))
     }
-    defer { group.cancelAll() }
-    return try await group.next()!
+  }
+  let timer = Task {
+    try await Task.sleep(for: limit)
+    outcome.resolve(.failure(APIError(.gatewayTimeout, "timeout", "the request took longer than \(limit)")))
+  }
+  defer {
+    work.cancel()
+    timer.cancel()
+  }
+  return try await withTaskCancellationHandler {
+    try await outcome.value()
+  } onCancel: {
+    outcome.resolve(.failure(CancellationError()))
   }
 }
 

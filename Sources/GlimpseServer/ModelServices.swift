@@ -70,13 +70,15 @@ final class ModelServices: Sendable {
   private let imageBatcher: DynamicBatcher<Tensor, [Float]>
   private let textBatcher: DynamicBatcher<String, [Float]>
   private let detectionBatcher: DynamicBatcher<DetectionJob, [Detection]>
+  private let pixelBudget: PixelBudget
 
   init(
     models: LoadedModels, limits: RequestLimits, maxWait: Duration, metrics: ServerMetrics,
-    othersInFlight: (@Sendable () -> Bool)? = nil
+    pixelBudget: PixelBudget, othersInFlight: (@Sendable () -> Bool)? = nil
   ) {
     self.models = models
     self.limits = limits
+    self.pixelBudget = pixelBudget
     let options = BatchingOptions(
       maxBatch: limits.maxBatch, maxWait: maxWait, queueLength: limits.queueLength)
     let clip = models.clip
@@ -102,7 +104,17 @@ final class ModelServices: Sendable {
   /// Decodes an image for CLIP: JPEGs are decoded at a reduced DCT scale when much larger
   /// than the model's input (docs/clip.md).
   func decodeForCLIP(_ data: Data) async throws -> RGBImage {
-    try await decodeImage(data, maxPixels: limits.maxPixels, minimumShortSide: clip.fastDecodeShortSide)
+    try await decodeImage(data, minimumShortSide: clip.fastDecodeShortSide)
+  }
+
+  /// Decodes image bytes off the cooperative threads, within the pixel limit, after reserving
+  /// the decoded size (read from the header) from the server's pixel budget.
+  func decodeImage(_ data: Data, minimumShortSide: Int? = nil) async throws -> RGBImage {
+    let decoder = ImageDecoder(
+      options: .init(maxPixels: limits.maxPixels, minimumShortSide: minimumShortSide))
+    let size = try decoder.decodedSize(data)
+    try pixelBudget.reserve(size.width * size.height)
+    return try await RequestTimings.measure("decode") { try await offload { try decoder.decode(data) } }
   }
 
   /// Resizing and packing happen here, on the request's side, in parallel with other

@@ -38,15 +38,12 @@ struct QueryReader {
     return value
   }
 
-  /// A number within `range`; `open` excludes the bounds (a field of view of 0° means nothing).
-  func double(_ name: String, in range: ClosedRange<Double>, open: Bool = false) throws -> Double? {
+  /// A finite number, nil when absent; its range is checked where the setting is built
+  /// (`Bounds`), so that every way of sending a setting meets the same rule.
+  func double(_ name: String) throws -> Double? {
     guard let text = string(name) else { return nil }
-    guard let value = Double(text), value.isFinite, range.contains(value),
-      !open || (value != range.lowerBound && value != range.upperBound)
-    else {
-      let bounds =
-        open ? "(\(range.lowerBound), \(range.upperBound))" : "[\(range.lowerBound), \(range.upperBound)]"
-      throw APIError.invalidParameter("'\(name)' must be a number in \(bounds), got '\(text)'")
+    guard let value = Double(text), value.isFinite else {
+      throw APIError.invalidParameter("'\(name)' must be a number, got '\(text)'")
     }
     return value
   }
@@ -75,4 +72,23 @@ func validatedK(_ k: Int?, limits: RequestLimits, default defaultValue: Int = 10
     throw APIError.invalidParameter("'k' must be in 1…\(limits.maxResults), got \(value)")
   }
   return value
+}
+
+/// Range checks for numeric settings, whichever way they arrive (query, JSON, AR settings).
+enum Bounds {
+  /// `value` within `range`; `open` excludes the bounds (a field of view of 0° means nothing).
+  static func check(_ value: Double?, _ name: String, in range: ClosedRange<Double>, open: Bool = false)
+    throws
+    -> Double?
+  {
+    guard let value else { return nil }
+    guard value.isFinite, range.contains(value),
+      !open || (value != range.lowerBound && value != range.upperBound)
+    else {
+      let bounds =
+        open ? "(\(range.lowerBound), \(range.upperBound))" : "[\(range.lowerBound), \(range.upperBound)]"
+      throw APIError.invalidParameter("'\(name)' must be a number in \(bounds), got \(value)")
+    }
+    return value
+  }
 }

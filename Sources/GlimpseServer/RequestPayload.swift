@@ -64,20 +64,3 @@ func decodeBase64Image(_ text: String, field: String) throws -> Data {
   }
   return data
 }
-
-/// Runs blocking work (image decoding, catalog scans) off Swift's cooperative threads, which
-/// also serve the network.
-func offload<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-  try await withCheckedThrowingContinuation { continuation in
-    DispatchQueue.global().async { continuation.resume(with: Result { try work() }) }
-  }
-}
-
-/// Decodes image bytes off the cooperative threads, within the pixel limit.
-func decodeImage(_ data: Data, maxPixels: Int, minimumShortSide: Int? = nil) async throws -> RGBImage {
-  try await RequestTimings.measure("decode") {
-    try await offload {
-      try ImageDecoder(options: .init(maxPixels: maxPixels, minimumShortSide: minimumShortSide)).decode(data)
-    }
-  }
-}

@@ -6,7 +6,7 @@ import Hummingbird
 struct SearchRoutes {
   let state: ServerState
 
-  func register(on router: TimedRouter) {
+  func register(on router: RouteRegistrar) {
     router.post("/v1/search") { request, _ in try await search(request) }
   }
 

@@ -5,10 +5,22 @@ public struct ServerConfiguration: Sendable {
   public var host = "127.0.0.1"
   public var port = 8080
   public var limits = RequestLimits()
-  /// Keys accepted for writes (`Authorization: Bearer KEY` or `X-API-Key: KEY`); empty: open.
+  /// Keys given in plain text (`--api-key`), each with every scope; with no key at all the
+  /// server is open. Sent as `Authorization: Bearer KEY` or `X-API-Key: KEY`.
   public var apiKeys: Set<String> = []
-  /// Origins allowed by CORS (`*` for any); empty: no CORS headers.
+  /// A file of hashed keys with scopes (`APIKeyFile`), re-read on SIGHUP.
+  public var apiKeyFile: String?
+  /// Whether embeddings, searches, detection and item reads need a key too.
+  public var requireKeyForReads = false
+  /// Origins allowed by CORS (`*` for any); empty: no CORS headers, and browser pages may
+  /// write and open the AR stream only from the server's own origin.
   public var corsOrigins: [String] = []
+  /// Connection cap and timeouts (`ConnectionGuardHandler`).
+  public var connections = ConnectionLimits()
+  /// Requests per second allowed to one client (its API key, else its address); nil: no limit.
+  public var rateLimit: RateLimit?
+  /// TLS certificate and key; nil serves plain HTTP.
+  public var tls: TLSFiles?
   /// Longest wait of the first request in a model run for others to join it.
   public var maxWait: Duration = .milliseconds(2)
 
@@ -32,6 +44,11 @@ public struct RequestLimits: Sendable {
   public var queueLength = 64
   /// Largest `k` of a search, and `limit` of a listing.
   public var maxResults = 1000
+  /// Decoded megapixels all requests together may hold at once; beyond, 429 with
+  /// `Retry-After`. Bounds memory under many concurrent large uploads.
+  public var maxInflightMegapixels = 400
+  /// Most frames one AR stream processes per second; faster frames are dropped and counted.
+  public var arMaxFramesPerSecond: Double = 30
 
   public init() {}
 }

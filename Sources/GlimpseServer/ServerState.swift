@@ -20,10 +20,22 @@ public final class ServerState: Sendable {
   /// HTTP requests being served now (`RequestsInFlightMiddleware`): the batchers wait for
   /// company only when there are others.
   let requestsInFlight = LockedValue(0)
+  /// Keys, scopes and allowed origins.
+  public let access: AccessControl
+  /// Open connections, for the connection cap.
+  let connections: ConnectionRegistry
+  let rateLimiter: RateLimiter?
+  /// Decoded pixels held by requests now (`--max-inflight-megapixels`).
+  let pixelBudget: PixelBudget
 
-  public init(configuration: ServerConfiguration, metrics: ServerMetrics = ServerMetrics()) {
+  /// Throws when the API key file cannot be read.
+  public init(configuration: ServerConfiguration, metrics: ServerMetrics = ServerMetrics()) throws {
     self.configuration = configuration
     self.metrics = metrics
+    access = try AccessControl(configuration: configuration)
+    connections = ConnectionRegistry(limit: configuration.connections.maxConnections)
+    rateLimiter = configuration.rateLimit.map(RateLimiter.init)
+    pixelBudget = PixelBudget(megapixels: configuration.limits.maxInflightMegapixels)
   }
 
   /// Installs loaded models: from now on `/readyz` answers 200.
@@ -31,7 +43,7 @@ public final class ServerState: Sendable {
     let inFlight = requestsInFlight
     let services = ModelServices(
       models: models, limits: configuration.limits, maxWait: configuration.maxWait, metrics: metrics,
-      othersInFlight: { inFlight.get() > 1 })
+      pixelBudget: pixelBudget, othersInFlight: { inFlight.get() > 1 })
     models.store.observeCalls(metrics.catalogObserver())
     phase.set(.ready(services))
   }

@@ -7,21 +7,21 @@ import Runtime
 struct ServiceRoutes {
   let state: ServerState
 
-  func register(on router: Router<BasicRequestContext>) {
-    router.get("/healthz") { _, _ in JSONBody.response(["status": "ok"]) }
-    router.get("/readyz") { _, _ in
+  func register(on router: RouteRegistrar) {
+    router.get("/healthz", scope: nil) { _, _ in JSONBody.response(["status": "ok"]) }
+    router.get("/readyz", scope: nil) { _, _ in
       // Ready = models loaded and the catalog reachable (a PostgreSQL catalog's state comes
       // from its pool's probe, run every 250 ms), so that a balancer stops sending
       // catalog requests to a replica that would answer them 503.
       let services = try state.services()
       do {
         try await services.store.checkAvailable()
-      } catch let error as CatalogError {
-        throw APIError.catalogUnavailable(error.description)
+      } catch is CatalogError {
+        throw APIError.catalogUnavailable("the catalog's database cannot be reached")
       }
       return JSONBody.response(["status": "ready"])
     }
-    router.get("/v1/ar/stream") { _, _ -> Response in
+    router.get("/v1/ar/stream", scope: nil) { _, _ -> Response in
       throw APIError.badRequest(
         "/v1/ar/stream is a WebSocket: send an upgrade request (Connection: Upgrade, Upgrade: websocket)")
     }
@@ -33,9 +33,7 @@ struct ServiceRoutes {
         body: ResponseBody(byteBuffer: ByteBuffer(string: state.metrics.exposition())))
     }
     for (path, file, type) in WebAssets.routes {
-      router.get(RouterPath(stringLiteral: path)) { _, _ in
-        try WebAssets.response(file: file, contentType: type)
-      }
+      router.get(path, scope: nil) { _, _ in try WebAssets.response(file: file, contentType: type) }
     }
   }
 

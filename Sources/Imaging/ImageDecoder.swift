@@ -34,35 +34,59 @@ public struct ImageDecoder: Sendable {
   }
 
   public func decode(_ bytes: UnsafeRawBufferPointer) throws -> RGBImage {
+    let decoded: (image: RGBImage, orientation: Int)
+    switch try Self.format(of: bytes) {
+    case .jpeg: decoded = try JPEGDecoder(options: options).decode(bytes)
+    case .png: decoded = try PNGDecoder(options: options).decode(bytes)
+    case .webp: decoded = try WebPDecoder(options: options).decode(bytes)
+    case let other: throw Self.unsupported(other)
+    }
+    guard options.applyOrientation else { return decoded.image }
+    return EXIFOrientation(rawValue: decoded.orientation)?.apply(to: decoded.image) ?? decoded.image
+  }
+
+  /// The size the image will have once decoded (after DCT scaling, before EXIF rotation),
+  /// read from its header alone, within the pixel limit: what a caller reserves memory for
+  /// before decoding.
+  public func decodedSize(_ data: Data) throws -> (width: Int, height: Int) {
+    try data.withUnsafeBytes { bytes in
+      switch try Self.format(of: bytes) {
+      case .jpeg: return try JPEGDecoder(options: options).decodedSize(bytes)
+      case .png: return try PNGDecoder(options: options).declaredSize(bytes.bindMemory(to: UInt8.self))
+      case .webp: return try WebPDecoder(options: options).declaredSize(bytes)
+      case let other: throw Self.unsupported(other)
+      }
+    }
+  }
+
+  /// The format of `bytes`, or the error for empty or unrecognised data.
+  private static func format(of bytes: UnsafeRawBufferPointer) throws -> ImageFormat {
     guard !bytes.isEmpty else { throw ImagingError.corrupt("empty image data") }
     guard let format = ImageFormat.sniff(bytes) else {
       // Bytes that are no image format at all are bad data (HTTP 400), unlike a real image in a
       // format Glimpse does not read, such as GIF or HEIC (HTTP 415).
       throw ImagingError.corrupt("not a JPEG, PNG or WebP image (unrecognised data)")
     }
-    let decoded: (image: RGBImage, orientation: Int)
-    switch format {
-    case .jpeg: decoded = try JPEGDecoder(options: options).decode(bytes)
-    case .png: decoded = try PNGDecoder(options: options).decode(bytes)
-    case .webp: decoded = try WebPDecoder(options: options).decode(bytes)
-    default:
-      throw ImagingError.unsupported(
-        "\(format.rawValue.uppercased()) images are not supported (use JPEG, PNG or WebP)")
-    }
-    guard options.applyOrientation else { return decoded.image }
-    return EXIFOrientation(rawValue: decoded.orientation)?.apply(to: decoded.image) ?? decoded.image
+    return format
   }
 
-  /// Refuses images over the pixel limit, and images with no pixels.
+  private static func unsupported(_ format: ImageFormat) -> ImagingError {
+    ImagingError.unsupported(
+      "\(format.rawValue.uppercased()) images are not supported (use JPEG, PNG or WebP)")
+  }
+
+  /// Refuses images over the pixel limit, and images with no pixels. Sizes come from
+  /// untrusted headers (a PNG may declare 2³²−1 × 2³²−1), so the product is computed with
+  /// overflow checking.
   func checkSize(width: Int, height: Int) throws {
     guard width > 0, height > 0 else {
       throw ImagingError.corrupt("image has no pixels (\(width)×\(height))")
     }
-    guard width * height <= options.maxPixels else {
+    let (pixels, overflow) = width.multipliedReportingOverflow(by: height)
+    guard !overflow, pixels <= options.maxPixels else {
       throw ImagingError(
         kind: .tooLarge,
-        message:
-          "image is \(width)×\(height) = \(width * height) pixels, over the limit of \(options.maxPixels)")
+        message: "image is \(width)×\(height) pixels, over the limit of \(options.maxPixels) pixels")
     }
   }
 }

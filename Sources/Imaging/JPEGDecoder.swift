@@ -9,17 +9,10 @@ struct JPEGDecoder {
     guard let handle = tjInitDecompress() else { throw ImagingError.corrupt("TurboJPEG failed to start") }
     defer { tjDestroy(handle) }
     let source = bytes.bindMemory(to: UInt8.self)
-    var width: Int32 = 0
-    var height: Int32 = 0
-    var subsampling: Int32 = 0
-    var colorspace: Int32 = 0
-    guard
-      tjDecompressHeader3(
-        handle, source.baseAddress, UInt(bytes.count), &width, &height, &subsampling, &colorspace) == 0
-    else { throw ImagingError.corrupt("invalid JPEG: \(errorMessage(handle))") }
-    try ImageDecoder(options: options).checkSize(width: Int(width), height: Int(height))
-    let (scaledWidth, scaledHeight) = scaledSize(width: Int(width), height: Int(height))
-    let isCMYK = colorspace == Int32(TJCS_CMYK.rawValue) || colorspace == Int32(TJCS_YCCK.rawValue)
+    let header = try readHeader(handle, bytes)
+    let (scaledWidth, scaledHeight) = scaledSize(width: header.width, height: header.height)
+    let isCMYK =
+      header.colorspace == Int32(TJCS_CMYK.rawValue) || header.colorspace == Int32(TJCS_YCCK.rawValue)
     let channels = isCMYK ? 4 : 3
     var output = [UInt8](repeating: 0, count: scaledWidth * scaledHeight * channels)
     let status = output.withUnsafeMutableBufferPointer { target in
@@ -31,6 +24,31 @@ struct JPEGDecoder {
     if status != 0 { try checkWarning(handle) }
     let pixels = isCMYK ? cmykToRGB(output, inverted: markers.isAdobe) : output
     return (RGBImage(width: scaledWidth, height: scaledHeight, pixels: pixels), markers.orientation)
+  }
+
+  /// The size `decode` will produce, from the header alone.
+  func decodedSize(_ bytes: UnsafeRawBufferPointer) throws -> (width: Int, height: Int) {
+    guard let handle = tjInitDecompress() else { throw ImagingError.corrupt("TurboJPEG failed to start") }
+    defer { tjDestroy(handle) }
+    let header = try readHeader(handle, bytes)
+    return scaledSize(width: header.width, height: header.height)
+  }
+
+  /// Width, height and colour space from the header, within the pixel limit.
+  private func readHeader(_ handle: tjhandle, _ bytes: UnsafeRawBufferPointer) throws
+    -> (width: Int, height: Int, colorspace: Int32)
+  {
+    var width: Int32 = 0
+    var height: Int32 = 0
+    var subsampling: Int32 = 0
+    var colorspace: Int32 = 0
+    guard
+      tjDecompressHeader3(
+        handle, bytes.bindMemory(to: UInt8.self).baseAddress, UInt(bytes.count), &width, &height,
+        &subsampling, &colorspace) == 0
+    else { throw ImagingError.corrupt("invalid JPEG: \(errorMessage(handle))") }
+    try ImageDecoder(options: options).checkSize(width: Int(width), height: Int(height))
+    return (Int(width), Int(height), colorspace)
   }
 
   /// The reduced size for the DCT-scaling fast path, or the full size.

@@ -7,7 +7,7 @@ struct PNGDecoder {
 
   func decode(_ bytes: UnsafeRawBufferPointer) throws -> (image: RGBImage, orientation: Int) {
     let source = bytes.bindMemory(to: UInt8.self)
-    try checkDeclaredSize(source)
+    _ = try declaredSize(source)
     var width: UInt32 = 0
     var height: UInt32 = 0
     var bitDepth: Int32 = 0
@@ -30,12 +30,14 @@ struct PNGDecoder {
 
   /// Reads width and height straight from the IHDR chunk (bytes 16–23) so a bomb is refused
   /// even when the rest of the file is missing.
-  private func checkDeclaredSize(_ source: UnsafeBufferPointer<UInt8>) throws {
+  func declaredSize(_ source: UnsafeBufferPointer<UInt8>) throws -> (width: Int, height: Int) {
     guard source.count >= 24 else { throw ImagingError.corrupt("truncated PNG header") }
     func bigEndian(_ offset: Int) -> Int {
       (0..<4).reduce(0) { $0 << 8 | Int(source[offset + $1]) }
     }
-    try ImageDecoder(options: options).checkSize(width: bigEndian(16), height: bigEndian(20))
+    let size = (width: bigEndian(16), height: bigEndian(20))
+    try ImageDecoder(options: options).checkSize(width: size.width, height: size.height)
+    return size
   }
 
   private func orientation(_ source: UnsafeBufferPointer<UInt8>) -> Int {

@@ -7,19 +7,25 @@ struct WebPDecoder {
 
   func decode(_ bytes: UnsafeRawBufferPointer) throws -> (image: RGBImage, orientation: Int) {
     let source = bytes.bindMemory(to: UInt8.self)
-    var width: Int32 = 0
-    var height: Int32 = 0
-    guard WebPGetInfo(source.baseAddress, bytes.count, &width, &height) != 0 else {
-      throw ImagingError.corrupt("invalid WebP header")
-    }
-    try ImageDecoder(options: options).checkSize(width: Int(width), height: Int(height))
-    var pixels = [UInt8](repeating: 0, count: Int(width) * Int(height) * 3)
-    let stride = Int32(width) * 3
+    let (width, height) = try declaredSize(bytes)
+    var pixels = [UInt8](repeating: 0, count: width * height * 3)
+    let stride = Int32(width * 3)
     let result = pixels.withUnsafeMutableBufferPointer { target in
       WebPDecodeRGBInto(source.baseAddress, bytes.count, target.baseAddress, target.count, stride)
     }
     guard result != nil else { throw ImagingError.corrupt("corrupt or truncated WebP data") }
-    return (RGBImage(width: Int(width), height: Int(height), pixels: pixels), orientation(bytes))
+    return (RGBImage(width: width, height: height, pixels: pixels), orientation(bytes))
+  }
+
+  /// Width and height from the header, within the pixel limit.
+  func declaredSize(_ bytes: UnsafeRawBufferPointer) throws -> (width: Int, height: Int) {
+    var width: Int32 = 0
+    var height: Int32 = 0
+    guard WebPGetInfo(bytes.bindMemory(to: UInt8.self).baseAddress, bytes.count, &width, &height) != 0 else {
+      throw ImagingError.corrupt("invalid WebP header")
+    }
+    try ImageDecoder(options: options).checkSize(width: Int(width), height: Int(height))
+    return (Int(width), Int(height))
   }
 
   /// The orientation in the RIFF container's EXIF chunk, if any.

@@ -83,16 +83,17 @@ final class IndexProgress {
     let width = 30
     let filled = total == 0 ? width : width * done / total
     let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
-    let rate = Double(done) / max(seconds(start.duration(to: now)), 1e-3)
+    let rate = Double(done) / max(ProgressFormat.seconds(start.duration(to: now)), 1e-3)
     let eta = rate > 0 ? Double(total - done) / rate : 0
-    let text = "\r\u{1B}[K\(bar) \(done)/\(total)  \(String(format: "%.1f", rate)) files/s  ETA \(clock(eta))"
+    let text =
+      "\r\u{1B}[K\(bar) \(done)/\(total)  \(String(format: "%.1f", rate)) files/s  ETA \(ProgressFormat.clock(eta))"
     FileHandle.standardError.write(Data(text.utf8))
   }
 
   /// The closing summary, on standard error (standard output stays one record per file).
   func finish() {
     if interactive { FileHandle.standardError.write(Data("\n".utf8)) }
-    let elapsed = seconds(start.duration(to: .now))
+    let elapsed = ProgressFormat.seconds(start.duration(to: .now))
     var lines = [
       "indexed \(stored) (\(reused) reused an identical file's embedding), skipped \(unchanged) unchanged"
         + " (\(metadataUpdated) with new metadata), failed \(failures.count), in \(String(format: "%.1f", elapsed)) s"
@@ -108,16 +109,5 @@ final class IndexProgress {
       FileHandle.standardOutput.write(Data((jsonLine(summary) + "\n").utf8))
     }
     printError(lines.joined(separator: "\n"))
-  }
-
-  private func seconds(_ duration: Duration) -> Double {
-    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-  }
-
-  private func clock(_ seconds: Double) -> String {
-    let whole = Int(seconds.rounded())
-    return whole >= 3600
-      ? String(format: "%dh%02dm", whole / 3600, whole % 3600 / 60)
-      : String(format: "%dm%02ds", whole / 60, whole % 60)
   }
 }

@@ -68,7 +68,9 @@ struct BenchSearch: AsyncParsableCommand {
     try dumpWriter?.append(queryVectors, to: "queries.f32")
     print("items \(items), dimension \(dimension), clusters 1000 (σ = 0.5 per vector, normalized)")
     print(
-      String(format: "bulk insert: %.0f vectors/s (%.1f s)", Double(items) / seconds(insert), seconds(insert))
+      String(
+        format: "bulk insert: %.0f vectors/s (%.1f s)", Double(items) / ProgressFormat.seconds(insert),
+        ProgressFormat.seconds(insert))
     )
     let exact = try await timeQueries(queryVectors) {
       try await store.exactSearch(vector: $0, k: k, filter: SearchFilter())
@@ -88,7 +90,7 @@ struct BenchSearch: AsyncParsableCommand {
     print(
       String(
         format: "HNSW build (M %d, efConstruction %d): %.1f s after the inserts", neighbors, efConstruction,
-        seconds(build)))
+        ProgressFormat.seconds(build)))
     let approximate = try await timeQueries(queries) {
       try await store.search(vector: $0, k: k, filter: SearchFilter())
     }
@@ -99,14 +101,14 @@ struct BenchSearch: AsyncParsableCommand {
         approximate.latency.p50Milliseconds, approximate.latency.p95Milliseconds, k,
         Double(found) / Double(truth.count * k)))
     let snapshot = try ContinuousClock().measure { try store.saveIndexSnapshot() }
-    print(String(format: "snapshot write: %.1f s", seconds(snapshot)))
+    print(String(format: "snapshot write: %.1f s", ProgressFormat.seconds(snapshot)))
     let reopen = try ContinuousClock().measure {
       let reopened = try SQLiteCatalog(path: path, model: "bench", dimension: dimension, options: options)
       print(
         "reopened: \(reopened.indexStatus.inGraph) of \(reopened.indexStatus.items) items in the graph at once"
       )
     }
-    print(String(format: "reopen (SQLite rows + HNSW snapshot): %.1f s", seconds(reopen)))
+    print(String(format: "reopen (SQLite rows + HNSW snapshot): %.1f s", ProgressFormat.seconds(reopen)))
   }
 
   private func timeQueries(_ queries: [[Float]], _ search: ([Float]) async throws -> [SearchResult])
@@ -121,10 +123,6 @@ struct BenchSearch: AsyncParsableCommand {
       results.append(ids)
     }
     return (LatencySummary(durations), results)
-  }
-
-  private func seconds(_ duration: Duration) -> Double {
-    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
   }
 }
 

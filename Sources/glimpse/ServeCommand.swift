@@ -37,7 +37,12 @@ struct Serve: AsyncParsableCommand {
     runtime.bootstrapLogging()
     let logger = Logger(label: "glimpse.serve")
     let configuration = try limits.serverConfiguration(host: host, port: port)
-    let state = ServerState(configuration: configuration)
+    let state: ServerState
+    do {
+      state = try ServerState(configuration: configuration)
+    } catch {
+      throw ValidationError("\(error)")
+    }
     logger.info(
       "Glimpse \(GlimpseVersion.current) listening on http://\(configuration.host):\(configuration.port) (models loading; /readyz turns 200 when ready)"
     )
@@ -149,74 +154,5 @@ struct ServeModelLoader: Sendable {
     case .failure(let problem):
       logger.info("GPU: none (\(problem))")
     }
-  }
-}
-
-/// The server's limits, keys and CORS origins; each flag falls back to a `GLIMPSE_*` variable.
-struct ServeLimitOptions: ParsableArguments {
-  @Option(help: "Largest request body in MB (env GLIMPSE_MAX_BODY_MB; default 20).")
-  var maxBodyMb: Double?
-  @Option(help: "Largest decoded image in pixels (env GLIMPSE_MAX_PIXELS; default 50000000).")
-  var maxPixels: Int?
-  @Option(help: "Most images or texts per request and per model run (env GLIMPSE_MAX_BATCH; default 32).")
-  var maxBatch: Int?
-  @Option(help: "Longest wait, in ms, for a model run to fill (env GLIMPSE_MAX_WAIT_MS; default 2).")
-  var maxWaitMs: Double?
-  @Option(help: "Longest text in characters (env GLIMPSE_MAX_TEXT_LENGTH; default 1000).")
-  var maxTextLength: Int?
-  @Option(help: "Request time limit in seconds (env GLIMPSE_REQUEST_TIMEOUT_S; default 30).")
-  var requestTimeoutS: Double?
-  @Option(help: "Most inputs waiting per model before 429 (env GLIMPSE_QUEUE_LENGTH; default 64).")
-  var queueLength: Int?
-  @Option(
-    name: .customLong("api-key"),
-    help: "API key required for catalog writes; repeatable (env GLIMPSE_API_KEYS, comma-separated).")
-  var apiKeys: [String] = []
-  @Option(
-    name: .customLong("cors-origin"),
-    help: "Origin allowed by CORS, * for any; repeatable (env GLIMPSE_CORS_ORIGINS, comma-separated).")
-  var corsOrigins: [String] = []
-
-  func serverConfiguration(host: String?, port: Int?) throws -> ServerConfiguration {
-    let environment = ProcessInfo.processInfo.environment
-    func value<T: LosslessStringConvertible>(_ flag: T?, _ variable: String) throws -> T? {
-      if let flag { return flag }
-      guard let text = environment[variable] else { return nil }
-      guard let parsed = T(text) else { throw ValidationError("\(variable)='\(text)' is not a valid value") }
-      return parsed
-    }
-    func list(_ flag: [String], _ variable: String) -> [String] {
-      flag.isEmpty ? (environment[variable] ?? "").split(separator: ",").map(String.init) : flag
-    }
-    var configuration = ServerConfiguration()
-    configuration.host = try value(host, "GLIMPSE_HOST") ?? configuration.host
-    configuration.port = try positive(value(port, "GLIMPSE_PORT"), "port") ?? configuration.port
-    var limits = configuration.limits
-    if let megabytes = try positive(value(maxBodyMb, "GLIMPSE_MAX_BODY_MB"), "max-body-mb") {
-      limits.maxBodyBytes = Int(megabytes * 1024 * 1024)
-    }
-    limits.maxPixels = try positive(value(maxPixels, "GLIMPSE_MAX_PIXELS"), "max-pixels") ?? limits.maxPixels
-    limits.maxBatch = try positive(value(maxBatch, "GLIMPSE_MAX_BATCH"), "max-batch") ?? limits.maxBatch
-    limits.maxTextLength =
-      try positive(value(maxTextLength, "GLIMPSE_MAX_TEXT_LENGTH"), "max-text-length") ?? limits.maxTextLength
-    if let seconds = try positive(value(requestTimeoutS, "GLIMPSE_REQUEST_TIMEOUT_S"), "request-timeout-s") {
-      limits.requestTimeout = .milliseconds(Int64(seconds * 1000))
-    }
-    limits.queueLength =
-      try positive(value(queueLength, "GLIMPSE_QUEUE_LENGTH"), "queue-length") ?? limits.queueLength
-    configuration.limits = limits
-    if let milliseconds = try value(maxWaitMs, "GLIMPSE_MAX_WAIT_MS") {
-      guard milliseconds >= 0 else { throw ValidationError("--max-wait-ms must not be negative") }
-      configuration.maxWait = .microseconds(Int64(milliseconds * 1000))
-    }
-    configuration.apiKeys = Set(list(apiKeys, "GLIMPSE_API_KEYS").filter { !$0.isEmpty })
-    configuration.corsOrigins = list(corsOrigins, "GLIMPSE_CORS_ORIGINS").filter { !$0.isEmpty }
-    return configuration
-  }
-
-  private func positive<T: Numeric & Comparable>(_ value: T?, _ name: String) throws -> T? {
-    guard let value else { return nil }
-    guard value > 0 else { throw ValidationError("--\(name) must be positive") }
-    return value
   }
 }

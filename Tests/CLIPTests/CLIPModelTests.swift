@@ -111,7 +111,7 @@ import Testing
     let texts = [
       "a dog", "a photo of a red shoe on a wooden floor", String(repeating: "very long text ", count: 40),
     ]
-    let longest = dynamic.tokenizer.tokenCount(texts[1])
+    let longest = try dynamic.tokenizer.tokenCount(texts[1])
     #expect(longest < 20)
     #expect(
       try dynamic.textInput(Array(texts.prefix(2))).shape == [2, longest], "padded to the longest text")

@@ -29,7 +29,9 @@ struct CLIRunner {
     private let lock = NSLock()
     private var stdoutSoFar = Data()
 
-    init(_ arguments: [String], prefix: [String] = []) throws {
+    /// `environment` adds variables to the test's own, or removes those set to nil.
+    init(_ arguments: [String], prefix: [String] = [], environment overrides: [String: String?] = [:]) throws
+    {
       let command = prefix + [CLIRunner.binary] + arguments
       process.executableURL = URL(fileURLWithPath: command[0])
       process.arguments = Array(command.dropFirst())
@@ -38,6 +40,7 @@ struct CLIRunner {
       environment["GLIMPSE_CLIP_MODEL"] = CLIRunner.tinyModel
       environment["GLIMPSE_DETECTOR_MODEL"] = CLIRunner.tinyDetector
       environment["GLIMPSE_LOG_LEVEL"] = "error"
+      for (name, value) in overrides { environment[name] = value }
       process.environment = environment
       process.standardOutput = stdoutPipe
       process.standardError = stderrPipe
@@ -75,8 +78,21 @@ struct CLIRunner {
     }
   }
 
-  static func run(_ arguments: [String], prefix: [String] = []) throws -> Result {
-    try Running(arguments, prefix: prefix).wait()
+  static func run(_ arguments: [String], prefix: [String] = [], environment: [String: String?] = [:]) throws
+    -> Result
+  {
+    try Running(arguments, prefix: prefix, environment: environment).wait()
+  }
+
+  /// `run` on a thread of its own: a test that serves the binary from its own process must not
+  /// block a thread of Swift's small cooperative pool while it waits.
+  static func runDetached(_ arguments: [String], environment: [String: String?] = [:]) async throws -> Result
+  {
+    try await withCheckedThrowingContinuation { continuation in
+      Thread.detachNewThread {
+        continuation.resume(with: Swift.Result { try run(arguments, environment: environment) })
+      }
+    }
   }
 
   static func temporaryFolder() throws -> URL {

@@ -45,10 +45,11 @@ import Testing
       try await send(URLRequest(url: URL(string: base + path)!))
     }
 
-    func post(_ path: String, json: Any) async throws -> (Data, Int) {
+    func post(_ path: String, json: Any, key: String? = nil) async throws -> (Data, Int) {
       var request = URLRequest(url: URL(string: base + path)!)
       request.httpMethod = "POST"
       request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+      if let key { request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization") }
       request.httpBody = try JSONSerialization.data(withJSONObject: json)
       return try await send(request)
     }

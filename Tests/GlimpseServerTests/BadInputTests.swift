@@ -196,8 +196,8 @@ import Testing
   @Test func aWrongMethodIs405WithAllow() async throws {
     try await ServerFixture.application(ServerFixture.readyState()).test(.router) { client in
       for (method, uri, allow) in [
-        (HTTPRequest.Method.get, "/v1/detect", "POST"), (.delete, "/readyz", "GET"),
-        (.post, "/v1/items/abc", "GET, PUT, DELETE"),
+        (HTTPRequest.Method.get, "/v1/detect", "POST"), (.delete, "/readyz", "GET, HEAD"),
+        (.post, "/v1/items/abc", "GET, HEAD, PUT, DELETE"),
       ] {
         try await client.execute(uri: uri, method: method) { response in
           #expect(response.status == .methodNotAllowed, "\(method) \(uri)")

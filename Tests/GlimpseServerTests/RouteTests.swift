@@ -9,7 +9,7 @@ import Testing
 /// Every route through HummingbirdTesting's router client, on the tiny demo models.
 @Suite struct RouteTests {
   @Test func healthAndReadiness() async throws {
-    let loading = ServerState(configuration: ServerConfiguration())
+    let loading = try ServerState(configuration: ServerConfiguration())
     try await ServerFixture.application(loading).test(.router) { client in
       try await client.execute(uri: "/healthz", method: .get) { #expect($0.status == .ok) }
       try await client.execute(uri: "/readyz", method: .get) { response in

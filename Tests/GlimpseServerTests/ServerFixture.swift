@@ -42,25 +42,31 @@ enum ServerFixture {
 
   /// A ready server state over a new catalog in a temporary folder.
   static func readyState(_ configure: (inout ServerConfiguration) -> Void = { _ in }) throws -> ServerState {
+    try readyStateAndCatalog(configure).state
+  }
+
+  /// A ready server state and the path of its SQLite catalog.
+  static func readyStateAndCatalog(_ configure: (inout ServerConfiguration) -> Void = { _ in }) throws
+    -> (state: ServerState, catalogPath: String)
+  {
     var configuration = ServerConfiguration()
     configure(&configuration)
-    let state = ServerState(configuration: configuration)
+    let state = try ServerState(configuration: configuration)
     let (clip, detector) = try models()
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
       "glimpse-server-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    let store = try SQLiteCatalog(
-      path: folder.appendingPathComponent("catalog.sqlite").path, model: "clip-tiny",
-      dimension: clip.dimension)
+    let catalogPath = folder.appendingPathComponent("catalog.sqlite").path
+    let store = try SQLiteCatalog(path: catalogPath, model: "clip-tiny", dimension: clip.dimension)
     state.ready(
       with: LoadedModels(
         clip: clip, clipName: "clip-tiny", detector: detector, store: store,
         device: DeviceChoice(request: .cpu, device: .cpu, reason: "test"), statuses: []))
-    return state
+    return (state, catalogPath)
   }
 
-  static func application(_ state: ServerState) -> some ApplicationProtocol {
-    GlimpseServer.makeApplication(state: state, logger: Logger(label: "test"))
+  static func application(_ state: ServerState) throws -> some ApplicationProtocol {
+    try GlimpseServer.makeApplication(state: state, logger: Logger(label: "test"))
   }
 
   static func data(_ url: URL) throws -> Data { try Data(contentsOf: url) }

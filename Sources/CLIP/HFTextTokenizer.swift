@@ -1,0 +1,146 @@
+import Foundation
+import Tokenizers
+
+/// open_clip's `HFTokenizer` (open_clip/tokenizer.py): the text cleaned by `clean`, then the
+/// Hugging Face tokenizer with truncation to the context length and padding to it with the
+/// tokenizer's pad id; with `strip_sep_token`, the separator's ids become pad ids.
+public struct HFTextTokenizer: Sendable {
+  /// open_clip's `clean` modes (`get_clean_fn`).
+  public enum Clean: String, Sendable, Codable {
+    /// ftfy, HTML unescape, whitespace collapsed (HFTokenizer's default).
+    case whitespace
+    /// As `whitespace`, then lower case.
+    case lower
+    /// As `whitespace`, then "_" to space, ASCII punctuation removed, lower case (SigLIP).
+    case canonicalize
+    /// As `whitespace`, with "_" to space first.
+    case whitespaceUnderscore = "whitespace_underscore"
+  }
+
+  /// open_clip's `tokenizer_kwargs` from the model's config.json.
+  public struct Settings: Sendable, Equatable {
+    public var clean: Clean
+    public var stripSepToken: Bool
+
+    public init(clean: Clean = .whitespace, stripSepToken: Bool = false) {
+      self.clean = clean
+      self.stripSepToken = stripSepToken
+    }
+  }
+
+  public let tokenizer: Tokenizer
+  public let settings: Settings
+  public let padID: Int
+  public let sepID: Int?
+
+  /// `tokenizer`'s pad and separator tokens come from `tokenizer_config.json` (then
+  /// `special_tokens_map.json`) beside it, as transformers reads them; the pad falls back to
+  /// the `padding` of tokenizer.json.
+  public init(tokenizerJSON url: URL, settings: Settings) throws {
+    let tokenizer = try Tokenizer(contentsOf: url)
+    let folder = url.deletingLastPathComponent()
+    let special = SpecialTokenNames(folder: folder)
+    guard let padID = special.pad.flatMap(tokenizer.tokenID) ?? tokenizer.padding?.padID else {
+      throw CLIPError.modelFolder(
+        folder.path,
+        "the tokenizer has no pad token (tokenizer_config.json pad_token), which open_clip pads with")
+    }
+    try self.init(
+      tokenizer: tokenizer, settings: settings, padID: padID, sepID: special.sep.flatMap(tokenizer.tokenID))
+  }
+
+  public init(tokenizer: Tokenizer, settings: Settings, padID: Int, sepID: Int?) throws {
+    self.tokenizer = tokenizer
+    self.settings = settings
+    self.padID = padID
+    self.sepID = sepID
+  }
+
+  /// One row of `contextLength` ids.
+  public func tokenize(_ text: String, contextLength: Int) throws -> [Int64] {
+    var configured = tokenizer
+    // transformers keeps the file's truncation side; HFTokenizer forces right padding.
+    configured.truncation = Truncation(
+      maxLength: contextLength, fromLeft: tokenizer.truncation?.fromLeft ?? false)
+    configured.padding = Padding(length: contextLength, padID: padID)
+    var ids = try configured.encode(Self.clean(text, settings.clean)).ids
+    if settings.stripSepToken, let sepID { ids = ids.map { $0 == sepID ? padID : $0 } }
+    return ids.map(Int64.init)
+  }
+
+  /// How many ids the cleaned text takes with special tokens, before truncation.
+  public func tokenCount(_ text: String) throws -> Int {
+    var unbounded = tokenizer
+    unbounded.truncation = nil
+    unbounded.padding = nil
+    return try unbounded.encode(Self.clean(text, settings.clean)).ids.count
+  }
+
+  /// open_clip's clean functions; `basic_clean` is ftfy plus HTML unescaping twice.
+  public static func clean(_ text: String, _ mode: Clean) -> String {
+    let basic = HTMLUnescape.unescape(HTMLUnescape.unescape(TextCleaner.fixText(text)))
+    switch mode {
+    case .whitespace: return TextCleaner.collapseWhitespace(basic)
+    case .lower: return TextCleaner.pythonLowercased(TextCleaner.collapseWhitespace(basic))
+    case .whitespaceUnderscore: return TextCleaner.collapseWhitespace(underscoresToSpaces(basic))
+    case .canonicalize:
+      let kept = underscoresToSpaces(basic).unicodeScalars.filter { !isASCIIPunctuation($0) }
+      return TextCleaner.collapseWhitespace(
+        TextCleaner.pythonLowercased(String(String.UnicodeScalarView(kept))))
+    }
+  }
+
+  private static func underscoresToSpaces(_ text: String) -> String {
+    String(String.UnicodeScalarView(text.unicodeScalars.map { $0 == "_" ? " " : $0 }))
+  }
+
+  /// Python's `string.punctuation`.
+  static func isASCIIPunctuation(_ scalar: Unicode.Scalar) -> Bool {
+    scalar.isASCII && "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~".unicodeScalars.contains(scalar)
+  }
+}
+
+/// `pad_token` and `sep_token` as transformers finds them: a string or `{"content": ...}` in
+/// tokenizer_config.json, else in special_tokens_map.json.
+struct SpecialTokenNames {
+  var pad: String?
+  var sep: String?
+
+  init(folder: URL) {
+    for file in ["tokenizer_config.json", "special_tokens_map.json"] {
+      guard let data = try? Data(contentsOf: folder.appendingPathComponent(file)),
+        let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+      else { continue }
+      pad = pad ?? Self.name(object["pad_token"])
+      sep = sep ?? Self.name(object["sep_token"])
+    }
+  }
+
+  private static func name(_ value: Any?) -> String? {
+    (value as? String) ?? ((value as? [String: Any])?["content"] as? String)
+  }
+}
+
+/// The text side of a model folder: open_clip's own CLIP tokenizer, or its wrapper around a
+/// Hugging Face tokenizer when config.json names one (`text_cfg.hf_tokenizer_name`).
+public enum TextTokenizer: Sendable {
+  case clip(CLIPTokenizer)
+  case huggingFace(HFTextTokenizer)
+
+  /// Rows for several texts, flattened as a `[count, contextLength]` int64 tensor.
+  public func tokenize(_ texts: [String], contextLength: Int) throws -> [Int64] {
+    switch self {
+    case .clip(let tokenizer): tokenizer.tokenize(texts, contextLength: contextLength)
+    case .huggingFace(let tokenizer):
+      try texts.flatMap { try tokenizer.tokenize($0, contextLength: contextLength) }
+    }
+  }
+
+  /// How many ids the text takes before truncation (special tokens included).
+  public func tokenCount(_ text: String) throws -> Int {
+    switch self {
+    case .clip(let tokenizer): tokenizer.tokenCount(text)
+    case .huggingFace(let tokenizer): try tokenizer.tokenCount(text)
+    }
+  }
+}

@@ -1,0 +1,80 @@
+import Foundation
+import Testing
+
+@testable import CLIP
+@testable import Tokenizers
+
+/// A model folder whose config.json names a Hugging Face tokenizer gets open_clip's
+/// HFTokenizer over textual/tokenizer.json, with the folder's settings.
+@Suite struct ModelFolderTokenizerTests {
+  static func folder(textConfig: String, tokenizer: String) throws -> URL {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "glimpse-tok-\(UUID().uuidString)")
+    let textual = folder.appendingPathComponent("textual")
+    try FileManager.default.createDirectory(at: textual, withIntermediateDirectories: true)
+    let config = #"{"embed_dim": 8, "vision_cfg": {"image_size": 224}, "text_cfg": \#(textConfig)}"#
+    try Data(config.utf8).write(to: folder.appendingPathComponent("config.json"))
+    for file in ["tokenizer.json", "tokenizer_config.json"] {
+      let source = Fixtures.folder.appendingPathComponent(tokenizer).appendingPathComponent(file)
+      try FileManager.default.copyItem(at: source, to: textual.appendingPathComponent(file))
+    }
+    return folder
+  }
+
+  @Test func siglipFolderUsesTheWrapperWithItsSettings() throws {
+    let folder = try Self.folder(
+      textConfig:
+        #"{"context_length": 64, "hf_tokenizer_name": "timm/ViT-B-16-SigLIP2", "tokenizer_kwargs": {"clean": "canonicalize"}}"#,
+      tokenizer: "gemma-bpe")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let configuration = try CLIPConfiguration.load(folder: folder)
+    #expect(configuration.contextLength == 64)
+    let source = try CLIPModelBundle.vocabularyFile(folder, configuration: configuration)
+    guard case .huggingFaceWrapped(_, let settings) = source else {
+      Issue.record("expected the Hugging Face wrapper, got \(source)")
+      return
+    }
+    #expect(settings == HFTextTokenizer.Settings(clean: .canonicalize))
+    let tokenizer = TextTokenizer.huggingFace(
+      try HFTextTokenizer(
+        tokenizerJSON: folder.appendingPathComponent("textual/tokenizer.json"), settings: settings))
+    let golden = try #require(Fixtures.goldens.openCLIP["siglip2"])
+    let texts = Array(Fixtures.corpus.prefix(40))
+    let expected = golden.rows.prefix(40).flatMap {
+      $0 + Array(repeating: golden.padID, count: 64 - $0.count)
+    }
+    #expect(try tokenizer.tokenize(texts, contextLength: 64) == expected.map(Int64.init))
+  }
+
+  @Test func xlmrFolderDefaultsToWhitespaceClean() throws {
+    let folder = try Self.folder(
+      textConfig: #"{"hf_tokenizer_name": "xlm-roberta-large"}"#, tokenizer: "xlmr-unigram")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let configuration = try CLIPConfiguration.load(folder: folder)
+    let source = try CLIPModelBundle.vocabularyFile(folder, configuration: configuration)
+    guard case .huggingFaceWrapped(_, let settings) = source else {
+      Issue.record("expected the Hugging Face wrapper, got \(source)")
+      return
+    }
+    #expect(settings == HFTextTokenizer.Settings(clean: .whitespace, stripSepToken: false))
+  }
+
+  @Test func unknownCleanModeIsAnError() throws {
+    let folder = try Self.folder(
+      textConfig: #"{"hf_tokenizer_name": "x", "tokenizer_kwargs": {"clean": "sparkle"}}"#,
+      tokenizer: "gemma-bpe")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    #expect(throws: CLIPError.self) { try CLIPConfiguration.load(folder: folder) }
+  }
+
+  @Test func missingPadTokenIsAnError() throws {
+    let folder = try Self.folder(textConfig: #"{"hf_tokenizer_name": "x"}"#, tokenizer: "gemma-bpe")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let config = folder.appendingPathComponent("textual/tokenizer_config.json")
+    try Data("{}".utf8).write(to: config)
+    #expect(throws: CLIPError.self) {
+      try HFTextTokenizer(
+        tokenizerJSON: folder.appendingPathComponent("textual/tokenizer.json"), settings: .init())
+    }
+  }
+}
