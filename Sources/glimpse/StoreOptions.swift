@@ -36,6 +36,12 @@ struct StoreOptions: ParsableArguments {
 
   @Option(
     help:
+      "PostgreSQL: the server-side statement_timeout in seconds (env GLIMPSE_STORE_STATEMENT_TIMEOUT; default 30)."
+  )
+  var storeStatementTimeout: Double?
+
+  @Option(
+    help:
       "PostgreSQL: seconds to wait at start-up for a database that is down (env GLIMPSE_STORE_WAIT; default 0)."
   )
   var storeWait: Double?
@@ -63,6 +69,9 @@ struct StoreOptions: ParsableArguments {
     if let seconds = try value(storeTimeout, "GLIMPSE_STORE_TIMEOUT", Double.init) {
       settings.timeouts.call = .seconds(seconds)
       settings.timeouts.statement = max(settings.timeouts.statement, .seconds(seconds))
+    }
+    if let seconds = try value(storeStatementTimeout, "GLIMPSE_STORE_STATEMENT_TIMEOUT", Double.init) {
+      settings.timeouts.statement = .seconds(seconds)
     }
     if let seconds = try value(storeWait, "GLIMPSE_STORE_WAIT", Double.init) {
       settings.waitAtStart = .seconds(seconds)
