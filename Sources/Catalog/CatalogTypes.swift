@@ -78,6 +78,10 @@ public enum CatalogError: Error, Equatable, CustomStringConvertible {
   case unknownFilterField(String, known: [String])
   case invalidRequest(String)
   case storage(String)
+  /// The catalog's database cannot be reached (or answer in time); retrying later may work.
+  case unavailable(String)
+  /// The embedded catalog is held by another process.
+  case locked(String)
 
   public var description: String {
     switch self {
@@ -91,6 +95,8 @@ public enum CatalogError: Error, Equatable, CustomStringConvertible {
       "unknown filter field '\(field)' (metadata fields in this catalog: \(known.isEmpty ? "none" : known.joined(separator: ", ")))"
     case .invalidRequest(let problem): problem
     case .storage(let problem): "catalog storage error: \(problem)"
+    case .unavailable(let problem): "the catalog is unavailable: \(problem)"
+    case .locked(let problem): problem
     }
   }
 }
@@ -103,6 +109,10 @@ public protocol CatalogStore: Sendable {
   var dimension: Int { get }
 
   func upsert(_ items: [CatalogItem]) async throws
+  /// Inserts `item` only if no item has its id, atomically: of concurrent creates of one id,
+  /// exactly one returns `.created`. With `idempotency`, a create retried under the same key
+  /// returns the first answer instead.
+  func create(_ item: CatalogItem, idempotency: IdempotentRequest?) async throws -> CreateOutcome
   func get(id: String) async throws -> CatalogItem?
   @discardableResult func delete(id: String) async throws -> Bool
   func list(cursor: String?, limit: Int) async throws -> ItemPage
@@ -110,6 +120,20 @@ public protocol CatalogStore: Sendable {
   func search(vector: [Float], k: Int, filter: SearchFilter) async throws -> [SearchResult]
   /// Ids of items with this content hash (`glimpse index` skips files already stored).
   func ids(withContentHash hash: String) async throws -> [String]
+  /// Throws `.unavailable` while the catalog's database cannot be reached (for `/readyz`).
+  func checkAvailable() async throws
+  /// The catalog's state (`/v1/hardware`, `/metrics`).
+  var status: CatalogStatus { get }
+  /// Reports each call to `observer` from now on (the server's metrics).
+  func observeCalls(_ observer: @escaping CatalogCallObserver)
+}
+
+extension CatalogStore {
+  /// An embedded catalog is reachable whenever it is open.
+  public func checkAvailable() async throws {}
+  public var status: CatalogStatus { CatalogStatus(kind: "sqlite") }
+  /// The embedded catalog's calls are local and not reported.
+  public func observeCalls(_ observer: @escaping CatalogCallObserver) {}
 }
 
 /// Checks shared by every store: dimension, finite values, non-zero length; returns the

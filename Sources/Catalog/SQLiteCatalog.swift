@@ -13,26 +13,43 @@ public final class SQLiteCatalog: CatalogStore, @unchecked Sendable {
   public let model: String
   public let dimension: Int
   public let path: String
+  /// Opened beside a writer, for reading only.
+  public let readOnly: Bool
   private let database: DatabasePool
   private let index: CatalogIndex
+  private let lock: CatalogLock?
   private var snapshotPath: String { path + ".hnsw" }
 
   /// Opens (or creates) the catalog at `path` for embeddings of `model`, `dimension` wide.
   /// A catalog made for another model or dimension is refused.
-  public init(path: String, model: String, dimension: Int, options: IndexOptions = IndexOptions()) throws {
+  ///
+  /// A writer takes the catalog's lock (`CatalogLock`): a second writer is refused with
+  /// `.locked`. With `readOnly`, the catalog is opened without the lock beside a writer, never
+  /// written and never migrated (it must exist).
+  public init(
+    path: String, model: String, dimension: Int, options: IndexOptions = IndexOptions(),
+    readOnly: Bool = false
+  ) throws {
     self.path = path
     self.model = model
     self.dimension = dimension
-    let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
-    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    var configuration = Configuration()
-    configuration.prepareDatabase { db in
-      try db.execute(sql: "PRAGMA synchronous = NORMAL")
-    }
+    self.readOnly = readOnly
     do {
-      database = try DatabasePool(path: path, configuration: configuration)
-      try Self.migrator.migrate(database)
-      try Self.checkModel(database, model: model, dimension: dimension)
+      if readOnly {
+        guard FileManager.default.fileExists(atPath: path) else {
+          throw Self.missingCatalog(path)
+        }
+        lock = nil
+        database = try DatabasePool(path: path, configuration: Self.readOnlyConfiguration)
+        try database.read { db in try Self.checkModel(db, model: model, dimension: dimension, record: false) }
+      } else {
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        lock = try CatalogLock(databasePath: path)
+        database = try DatabasePool(path: path, configuration: Self.writerConfiguration)
+        try Self.migrator.migrate(database)
+        try database.write { db in try Self.checkModel(db, model: model, dimension: dimension, record: true) }
+      }
     } catch let error as CatalogError {
       throw error
     } catch {
@@ -40,14 +57,22 @@ public final class SQLiteCatalog: CatalogStore, @unchecked Sendable {
     }
     index = CatalogIndex(dimension: dimension, options: options)
     try loadIndex()
-    index.requestSnapshot = { [weak self] in try? self?.saveIndexSnapshot() }
+    if !readOnly { index.requestSnapshot = { [weak self] in try? self?.saveIndexSnapshot() } }
+  }
+
+  private static var writerConfiguration: Configuration {
+    var configuration = Configuration()
+    configuration.prepareDatabase { db in
+      try db.execute(sql: "PRAGMA synchronous = NORMAL")
+    }
+    return configuration
   }
 
   /// Opens an existing catalog with the model and dimension it records (for commands that
   /// read or delete items without running a model).
-  public static func openExisting(path: String) throws -> SQLiteCatalog {
+  public static func openExisting(path: String, readOnly: Bool = false) throws -> SQLiteCatalog {
     guard FileManager.default.fileExists(atPath: path) else {
-      throw CatalogError.storage("no catalog at \(path): create one with `glimpse index DIR --store \(path)`")
+      throw missingCatalog(path)
     }
     let info: [String: String]
     do {
@@ -65,7 +90,11 @@ public final class SQLiteCatalog: CatalogStore, @unchecked Sendable {
     guard let model = info["model"], let dimension = info["dimension"].flatMap(Int.init) else {
       throw CatalogError.storage("\(path) is not a Glimpse catalog (no model recorded)")
     }
-    return try SQLiteCatalog(path: path, model: model, dimension: dimension)
+    return try SQLiteCatalog(path: path, model: model, dimension: dimension, readOnly: readOnly)
+  }
+
+  private static func missingCatalog(_ path: String) -> CatalogError {
+    .storage("no catalog at \(path): create one with `glimpse index DIR --store \(path)`")
   }
 
   private static var readOnlyConfiguration: Configuration {
@@ -100,23 +129,34 @@ public final class SQLiteCatalog: CatalogStore, @unchecked Sendable {
           INSERT INTO catalog_info(key, value) VALUES ('seq', '0');
           """)
     }
+    migrator.registerMigration("v3-idempotency-keys") { db in
+      try db.execute(
+        sql: """
+          CREATE TABLE idempotency_keys (
+            key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, status INTEGER NOT NULL,
+            body TEXT NOT NULL, created_at DOUBLE NOT NULL);
+          CREATE INDEX idempotency_keys_created_at ON idempotency_keys(created_at);
+          """)
+    }
     return migrator
   }
 
-  private static func checkModel(_ database: DatabasePool, model: String, dimension: Int) throws {
-    try database.write { db in
-      let stored = try String.fetchOne(db, sql: "SELECT value FROM catalog_info WHERE key = 'model'")
-      let storedDimension = try String.fetchOne(
-        db, sql: "SELECT value FROM catalog_info WHERE key = 'dimension'")
-      if let stored, stored != model { throw CatalogError.modelMismatch(catalog: stored, requested: model) }
-      if let storedDimension, Int(storedDimension) != dimension {
-        throw CatalogError.dimensionMismatch(expected: Int(storedDimension) ?? 0, got: dimension)
-      }
-      if stored == nil {
-        try db.execute(
-          sql: "INSERT INTO catalog_info(key, value) VALUES ('model', ?), ('dimension', ?)",
-          arguments: [model, String(dimension)])
-      }
+  /// Checks the recorded model and dimension; a new catalog records them when `record` is set.
+  private static func checkModel(_ db: Database, model: String, dimension: Int, record: Bool) throws {
+    guard try db.tableExists("catalog_info") else {
+      throw CatalogError.storage("not a Glimpse catalog (no catalog_info table)")
+    }
+    let stored = try String.fetchOne(db, sql: "SELECT value FROM catalog_info WHERE key = 'model'")
+    let storedDimension = try String.fetchOne(
+      db, sql: "SELECT value FROM catalog_info WHERE key = 'dimension'")
+    if let stored, stored != model { throw CatalogError.modelMismatch(catalog: stored, requested: model) }
+    if let storedDimension, Int(storedDimension) != dimension {
+      throw CatalogError.dimensionMismatch(expected: Int(storedDimension) ?? 0, got: dimension)
+    }
+    if stored == nil, record {
+      try db.execute(
+        sql: "INSERT INTO catalog_info(key, value) VALUES ('model', ?), ('dimension', ?)",
+        arguments: [model, String(dimension)])
     }
   }
 
@@ -168,7 +208,8 @@ public final class SQLiteCatalog: CatalogStore, @unchecked Sendable {
   public func saveIndexSnapshot() throws {
     // Writes and deletes since the snapshot are caught up from SQLite on open anyway: only
     // vectors added to the graph are worth the (for a million items, seconds-long) write.
-    guard index.options.snapshots, let approximate = index.approximateIndex, approximate.hasUnsavedAdditions
+    guard !readOnly, index.options.snapshots, let approximate = index.approximateIndex,
+      approximate.hasUnsavedAdditions
     else { return }
     // On the writer queue, so that no commit lands between reading the sequence and the labels.
     let (labels, sequence) = try database.writeWithoutTransaction { db in
@@ -223,15 +264,22 @@ public final class SQLiteCatalog: CatalogStore, @unchecked Sendable {
     }
   }
 
-  private static func write(_ item: CatalogItem, sequence: Int64, _ db: Database) throws {
+  /// Writes `item`, replacing the row with its id, or (with `replace` false) leaving an existing
+  /// row alone (`db.changesCount` then tells whether it was inserted).
+  private static func write(_ item: CatalogItem, sequence: Int64, replace: Bool = true, _ db: Database) throws
+  {
+    let onConflict =
+      replace
+      ? """
+      DO UPDATE SET embedding = excluded.embedding, metadata = excluded.metadata,
+        tags = excluded.tags, source_path = excluded.source_path,
+        content_hash = excluded.content_hash, updated_at = excluded.updated_at, seq = excluded.seq
+      """ : "DO NOTHING"
     // A cached statement is compiled once per connection, not once per row.
     let statement = try db.cachedStatement(
       sql: """
         INSERT INTO items (id, embedding, metadata, tags, source_path, content_hash, created_at, updated_at, seq)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-        ON CONFLICT(id) DO UPDATE SET embedding = excluded.embedding, metadata = excluded.metadata,
-          tags = excluded.tags, source_path = excluded.source_path,
-          content_hash = excluded.content_hash, updated_at = excluded.updated_at, seq = excluded.seq
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) \(onConflict)
         """)
     try statement.execute(
       arguments: [
@@ -239,6 +287,26 @@ public final class SQLiteCatalog: CatalogStore, @unchecked Sendable {
         item.sourcePath, item.contentHash, item.createdAt.timeIntervalSince1970,
         item.updatedAt.timeIntervalSince1970, sequence,
       ])
+  }
+
+  /// Inserts unless the id exists, in one write transaction (SQLite runs one writer at a time,
+  /// so the check and the insert cannot interleave with another create).
+  public func create(_ item: CatalogItem, idempotency: IdempotentRequest?) async throws -> CreateOutcome {
+    guard !item.id.isEmpty else { throw CatalogError.invalidRequest("item id must not be empty") }
+    var normalized = item
+    normalized.embedding = try validatedVector(item.embedding, dimension: dimension)
+    let prepared = normalized
+    let index = self.index
+    return try await database.write { db in
+      if let idempotency, let earlier = try SQLiteIdempotency.earlierOutcome(idempotency, db) {
+        return earlier
+      }
+      try Self.write(prepared, sequence: try Self.nextSequence(db), replace: false, db)
+      let inserted = db.changesCount > 0
+      if inserted { db.afterNextTransaction { _ in index.applyUpserts([prepared]) } }
+      if let idempotency { try SQLiteIdempotency.record(idempotency, inserted: inserted, db) }
+      return inserted ? .created : .exists
+    }
   }
 
   public func get(id: String) async throws -> CatalogItem? {

@@ -38,10 +38,13 @@ public struct APIError: Error, HTTPResponseError, CustomStringConvertible {
   static let notReady = APIError(.serviceUnavailable, "not_ready", "the models are still loading")
 
   public func response(from request: Request, context: some RequestContext) throws -> Response {
-    var response = JSONBody.response(ErrorBody(error: .init(code: code, message: message)), status: status)
+    var response = JSONBody.response(body, status: status)
     response.headers.append(contentsOf: headers)
     return response
   }
+
+  /// The JSON body the client gets.
+  var body: some Encodable { ErrorBody(error: .init(code: code, message: message)) }
 
   private struct ErrorBody: Encodable {
     struct Detail: Encodable {
@@ -105,10 +108,20 @@ extension APIError {
   private static func catalog(_ error: CatalogError) -> APIError {
     switch error {
     // The details (SQL, file paths) go to the log, not to the client.
-    case .storage, .modelMismatch:
+    case .storage, .modelMismatch, .locked:
       APIError(.internalServerError, "storage_error", "the catalog could not complete the request")
+    case .unavailable:
+      catalogUnavailable("the catalog's database cannot be reached: retry in a moment")
     default: .badRequest(error.description)
     }
+  }
+
+  /// 503 while the catalog's database cannot be reached: a balancer or client retries (on
+  /// another replica, or after `Retry-After`).
+  static func catalogUnavailable(_ message: String) -> APIError {
+    var apiError = APIError(.serviceUnavailable, "catalog_unavailable", message)
+    apiError.headers[.retryAfter] = "1"
+    return apiError
   }
 
   private static func batcher(_ error: BatcherError) -> APIError {

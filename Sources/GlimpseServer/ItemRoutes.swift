@@ -77,22 +77,52 @@ struct ItemRoutes {
     }
   }
 
+  /// An atomic create (of concurrent creates of one id exactly one gets 201, the others 409),
+  /// replayed under an `Idempotency-Key`.
   private func create(_ request: Request) async throws -> Response {
     let services = try state.services()
-    var item = try await parseItem(request, services: services, pathID: nil)
-    if try await services.store.get(id: item.id) != nil {
-      throw APIError(
-        .conflict, "conflict", "an item with id '\(item.id)' exists: PUT /v1/items/{id} replaces it")
-    }
+    let key = try IdempotencyKey.key(in: request)
+    var (item, idGiven) = try await parseItem(request, services: services, pathID: nil)
     item.createdAt = Date()
     item.updatedAt = item.createdAt
-    try await services.store.upsert([item])
-    return JSONBody.response(ItemResponse(item, includeEmbedding: false), status: .created)
+    let response = ItemResponse(item, includeEmbedding: false)
+    let conflict = APIError(
+      .conflict, "conflict", "an item with id '\(item.id)' exists: PUT /v1/items/{id} replaces it")
+    let idempotency = key.map {
+      IdempotencyKey.request(
+        key: $0, fingerprint: CreateFingerprint(item, idGiven: idGiven), created: response, conflict: conflict
+      )
+    }
+    switch try await services.store.create(item, idempotency: idempotency) {
+    case .created: return JSONBody.response(response, status: .created)
+    case .exists: throw conflict
+    case .replayed(let answer): return IdempotencyKey.replay(answer)
+    case .keyReused: throw IdempotencyKey.reused
+    }
+  }
+
+  /// What a create asked for, to tell a retry (same fingerprint) from another request under the
+  /// same key: a generated id is left out (a retry generates another), and so is an embedding
+  /// computed from an image (its content hash stands for it).
+  private struct CreateFingerprint: Encodable {
+    var id: String?
+    var embedding: [Float]?
+    var contentHash: String?
+    var metadata: [String: JSONValue]
+    var tags: [String]
+
+    init(_ item: CatalogItem, idGiven: Bool) {
+      id = idGiven ? item.id : nil
+      embedding = item.contentHash == nil ? item.embedding : nil
+      contentHash = item.contentHash
+      metadata = item.metadata
+      tags = item.tags
+    }
   }
 
   private func replace(_ request: Request, id: String) async throws -> Response {
     let services = try state.services()
-    var item = try await parseItem(request, services: services, pathID: try validatedID(id))
+    var (item, _) = try await parseItem(request, services: services, pathID: try validatedID(id))
     let existing = try await services.store.get(id: item.id)
     item.createdAt = existing?.createdAt ?? Date()
     item.updatedAt = Date()
@@ -131,8 +161,9 @@ struct ItemRoutes {
 
   // MARK: Parsing
 
+  /// The item of a POST or PUT, and whether its id was sent (rather than generated).
   private func parseItem(_ request: Request, services: ModelServices, pathID: String?) async throws
-    -> CatalogItem
+    -> (item: CatalogItem, idGiven: Bool)
   {
     let body: ItemRequest
     var imageData: Data?
@@ -155,9 +186,10 @@ struct ItemRoutes {
     }
     let id = try validatedID(pathID ?? body.id ?? UUID().uuidString.lowercased())
     let embedding = try await itemEmbedding(body.embedding, image: imageData, services: services)
-    return CatalogItem(
+    let item = CatalogItem(
       id: id, embedding: embedding, metadata: body.metadata ?? [:], tags: body.tags ?? [],
       sourcePath: nil, contentHash: imageData.map(ContentHash.sha256Hex))
+    return (item, pathID != nil || body.id != nil)
   }
 
   private func itemEmbedding(_ embedding: [Float]?, image: Data?, services: ModelServices) async throws

@@ -9,17 +9,26 @@ enum JSONBody {
   static func response(_ value: some Encodable, status: HTTPResponse.Status = .ok, snakeCase: Bool = false)
     -> Response
   {
+    response(data: encoded(value, snakeCase: snakeCase), status: status)
+  }
+
+  /// A response with an already encoded JSON body.
+  static func response(data: Data, status: HTTPResponse.Status) -> Response {
+    Response(
+      status: status, headers: [.contentType: "application/json; charset=utf-8"],
+      body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+  }
+
+  /// `value` as the API's JSON.
+  static func encoded(_ value: some Encodable, snakeCase: Bool = false) -> Data {
     let encoder = JSONEncoder()
     if snakeCase { encoder.keyEncodingStrategy = .convertToSnakeCase }
     encoder.dateEncodingStrategy = .iso8601
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     encoder.nonConformingFloatEncodingStrategy = .convertToString(
       positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
-    let data =
-      (try? encoder.encode(value)) ?? Data(#"{"error":{"code":"internal","message":"encoding failed"}}"#.utf8)
-    return Response(
-      status: status, headers: [.contentType: "application/json; charset=utf-8"],
-      body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    return (try? encoder.encode(value))
+      ?? Data(#"{"error":{"code":"internal","message":"encoding failed"}}"#.utf8)
   }
 
   /// Decodes `T` from a JSON object whose keys must all be in `T.fields`.

@@ -1,3 +1,4 @@
+import Catalog
 import Foundation
 import Hummingbird
 import Prometheus
@@ -67,6 +68,36 @@ public final class ServerMetrics: Sendable {
       if let utilization = gpu.utilizationPercent {
         registry.makeGauge(name: "glimpse_gpu_utilization_percent", labels: labels).set(Double(utilization))
       }
+    }
+  }
+
+  /// Reports catalog calls: latency by operation, errors by operation and kind.
+  func catalogObserver() -> CatalogCallObserver {
+    let registry = registry
+    return { operation, seconds, errorKind in
+      registry.makeDurationHistogram(
+        name: "glimpse_catalog_call_seconds", labels: [("operation", operation)], buckets: Self.latencyBuckets
+      ).record(.nanoseconds(Int64(seconds * 1e9)))
+      if let errorKind {
+        registry.makeCounter(
+          name: "glimpse_catalog_errors_total", labels: [("operation", operation), ("kind", errorKind)]
+        ).increment()
+      }
+    }
+  }
+
+  /// The catalog's availability and pool, read when the metrics are scraped.
+  func refreshCatalogGauges(_ status: CatalogStatus) {
+    let labels = [("store", status.kind)]
+    registry.makeGauge(name: "glimpse_catalog_available", labels: labels).set(
+      Double(status.available ? 1 : 0))
+    let pool: [(String, Int?)] = [
+      ("glimpse_catalog_pool_size", status.poolSize),
+      ("glimpse_catalog_calls_in_flight", status.callsInFlight),
+      ("glimpse_catalog_outages", status.outages),
+    ]
+    for case (let name, let value?) in pool {
+      registry.makeGauge(name: name, labels: labels).set(Double(value))
     }
   }
 

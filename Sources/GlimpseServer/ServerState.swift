@@ -44,6 +44,7 @@ public final class ServerState: Sendable {
     let services = ModelServices(
       models: models, limits: configuration.limits, maxWait: configuration.maxWait, metrics: metrics,
       pixelBudget: pixelBudget, othersInFlight: { inFlight.get() > 1 })
+    models.store.observeCalls(metrics.catalogObserver())
     phase.set(.ready(services))
   }
 

@@ -1,3 +1,4 @@
+import Catalog
 import Foundation
 import Hummingbird
 import Runtime
@@ -9,7 +10,15 @@ struct ServiceRoutes {
   func register(on router: RouteRegistrar) {
     router.get("/healthz", scope: nil) { _, _ in JSONBody.response(["status": "ok"]) }
     router.get("/readyz", scope: nil) { _, _ in
-      _ = try state.services()
+      // Ready = models loaded and the catalog reachable (a PostgreSQL catalog's state comes
+      // from its pool's probe, run every 250 ms), so that a balancer stops sending
+      // catalog requests to a replica that would answer them 503.
+      let services = try state.services()
+      do {
+        try await services.store.checkAvailable()
+      } catch is CatalogError {
+        throw APIError.catalogUnavailable("the catalog's database cannot be reached")
+      }
       return JSONBody.response(["status": "ready"])
     }
     router.get("/v1/ar/stream", scope: nil) { _, _ -> Response in
@@ -18,7 +27,8 @@ struct ServiceRoutes {
     }
     router.get("/v1/hardware") { _, _ in JSONBody.response(hardware(), snakeCase: true) }
     router.get("/metrics") { _, _ in
-      Response(
+      if let services = try? state.services() { state.metrics.refreshCatalogGauges(services.store.status) }
+      return Response(
         status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
         body: ResponseBody(byteBuffer: ByteBuffer(string: state.metrics.exposition())))
     }
@@ -35,6 +45,7 @@ struct ServiceRoutes {
     var nvml: String?
     var models: [ModelStatus]
     var ready: Bool
+    var catalog: CatalogStatus?
   }
 
   private func hardware() -> Hardware {
@@ -49,7 +60,7 @@ struct ServiceRoutes {
     return Hardware(
       device: loaded.map { "\($0.device.device)" } ?? "loading", reason: loaded?.device.reason ?? "",
       host: HostInfo.current(), gpus: gpus, nvml: nvmlProblem, models: loaded?.statuses ?? [],
-      ready: loaded != nil)
+      ready: loaded != nil, catalog: try? state.services().store.status)
   }
 }
 

@@ -5,66 +5,94 @@ import PostgresNIO
 /// The catalog in PostgreSQL with pgvector: one database shared by any number of Glimpse
 /// servers, searched through an HNSW index (approximate nearest neighbours, cosine distance).
 ///
-/// The store holds a pool of connections (PostgresClient) whose background work runs in a task
-/// of its own; `close()` ends it. Every call may run concurrently with any other.
+/// The store holds a pool of connections (`PostgresPool`: a PostgresClient watched for outages,
+/// so that calls fail fast while the database is down and resume as soon as it returns), and a
+/// second one on a read replica with `--store-read`; `close()` ends them. Every call may run
+/// concurrently with any other.
 public final class PostgresCatalog: CatalogStore {
   public let model: String
   public let dimension: Int
-  private let client: PostgresClient
-  private let runTask: Task<Void, Never>
+  private let pool: PostgresPool
+  /// The read replica's pool (`--store-read`), for gets, lists, counts and searches.
+  private let readPool: PostgresPool?
+  private var reader: PostgresPool { readPool ?? pool }
+  private let poolSize: Int
   private let logger: Logger
 
-  /// HNSW candidates per search when none is given: pgvector's default (40) trades recall for speed
-  /// more than a catalog of images needs.
-  public static let defaultEfSearch = 100
+  public static let defaultEfSearch = PostgresSettings.defaultEfSearch
 
   /// Connects to the database at `url` (`postgres://user:password@host:port/database`), creates
-  /// or migrates the catalog's schema, and checks that it holds embeddings of `model`,
-  /// `dimension` wide (a new catalog records them).
-  ///
-  /// - Parameters:
-  ///   - maximumConnections: the pool's size; each concurrent call holds one connection.
-  ///   - efSearch: HNSW candidates per search (`hnsw.ef_search`): more is slower and finds more
-  ///     of the true nearest neighbours.
+  /// or migrates the catalog's schema (not on a standby, which is only checked), and checks that
+  /// it holds embeddings of `model`, `dimension` wide (a new catalog records them).
   public init(
-    url: String, model: String, dimension: Int, maximumConnections: Int = 10,
-    efSearch: Int = PostgresCatalog.defaultEfSearch,
+    url: String, model: String, dimension: Int, settings: PostgresSettings = PostgresSettings(),
     logger: Logger = Logger(label: "glimpse.catalog.postgres")
   ) async throws {
-    guard maximumConnections > 0, (1...1000).contains(efSearch) else {
-      throw CatalogError.invalidRequest("maximumConnections must be positive and efSearch 1 to 1000")
-    }
-    let address = try PostgresConnectionURL(url)
-    do {
-      try await Self.prepareSchema(address, model: model, dimension: dimension, logger: logger)
-    } catch {
-      throw PostgresEncoding.catalogError(error, while: "cannot open the catalog at \(address.redacted)")
-    }
-    var configuration = address.clientConfiguration
-    configuration.options.maximumConnections = maximumConnections
-    configuration.options.additionalStartupParameters = Self.searchSettings(efSearch: efSearch)
-    let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
-    // Queries wait for run(); waiting for its task to start spares the log a warning about it.
-    let (started, signalStarted) = AsyncStream<Void>.makeStream()
-    let runTask = Task {
-      signalStarted.finish()
-      await client.run()
-    }
-    for await _ in started {}
+    try settings.validate()
+    pool = try await Self.openPool(
+      url, model: model, dimension: dimension, settings: settings, logger: logger)
+    readPool =
+      if let readURL = settings.readURL {
+        try await Self.openPool(
+          readURL, model: model, dimension: dimension, settings: settings, logger: logger)
+      } else { nil }
     self.model = model
     self.dimension = dimension
-    self.client = client
-    self.runTask = runTask
     self.logger = logger
+    poolSize = settings.poolSize
+  }
+
+  /// Prepares (or, on a standby, checks) the schema at `url`, then starts a pool on it.
+  private static func openPool(
+    _ url: String, model: String, dimension: Int, settings: PostgresSettings, logger: Logger
+  ) async throws -> PostgresPool {
+    let address = try PostgresConnectionURL(url)
+    var timeouts = settings.timeouts
+    if let connect = address.connectTimeout { timeouts.connect = connect }
+    let probeConfiguration = try address.connectionConfiguration(connectTimeout: timeouts.connect)
+    try await waiting(upTo: settings.waitAtStart, for: address, logger: logger) {
+      try await prepareSchema(probeConfiguration, model: model, dimension: dimension, logger: logger)
+    }
+    var configuration = address.clientConfiguration
+    configuration.options.maximumConnections = settings.poolSize
+    configuration.options.connectTimeout = timeouts.connect
+    // Idle connections are checked often enough that a dead one is dropped before a call picks it.
+    configuration.options.keepAliveBehavior = .init(frequency: .seconds(10))
+    configuration.options.additionalStartupParameters = settings.startupParameters(
+      applicationName: address.applicationName)
+    return await PostgresPool(
+      configuration: configuration, probeConfiguration: probeConfiguration, timeouts: timeouts, logger: logger
+    )
+  }
+
+  /// Runs `open`, retrying while the database cannot be reached, for at most `wait`.
+  static func waiting(
+    upTo wait: Duration, for address: PostgresConnectionURL, logger: Logger, _ open: () async throws -> Void
+  ) async throws {
+    let end = ContinuousClock.now + wait
+    var warned = false
+    while true {
+      do {
+        return try await open()
+      } catch {
+        let catalogError = PostgresEncoding.catalogError(
+          error, while: "cannot open the catalog at \(address.redacted)")
+        guard case .unavailable = catalogError, ContinuousClock.now < end else { throw catalogError }
+        if !warned {
+          logger.warning("waiting for the catalog's database", metadata: ["problem": "\(catalogError)"])
+          warned = true
+        }
+        try await Task.sleep(for: .milliseconds(500))
+      }
+    }
   }
 
   /// Creates or migrates the schema on a connection of its own, outside the pool: a server that
   /// can't be reached fails here at once with the reason, where the pool would keep retrying.
   private static func prepareSchema(
-    _ address: PostgresConnectionURL, model: String, dimension: Int, logger: Logger
+    _ configuration: PostgresConnection.Configuration, model: String, dimension: Int, logger: Logger
   ) async throws {
-    let connection = try await PostgresConnection.connect(
-      configuration: try address.connectionConfiguration(), id: 0, logger: logger)
+    let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
     do {
       try await PostgresSchema.prepare(connection, model: model, dimension: dimension, logger: logger)
     } catch {
@@ -74,39 +102,65 @@ public final class PostgresCatalog: CatalogStore {
     try await connection.close()
   }
 
-  /// Search settings for every connection, sent when it opens rather than before each search.
-  /// An iterative scan keeps walking the HNSW graph until it has `k` rows that pass the filter
-  /// (and rows beyond `ef_search` when `k` is larger); pgvector older than 0.8 ignores the setting
-  /// with a warning.
-  static func searchSettings(efSearch: Int) -> [(String, String)] {
-    [("hnsw.ef_search", String(efSearch)), ("hnsw.iterative_scan", "relaxed_order")]
-  }
-
   /// Closes every connection. Calls made after it fail with `.storage`.
   public func close() async {
-    runTask.cancel()
-    await runTask.value
+    await pool.close()
+    await readPool?.close()
   }
 
-  deinit {
-    // A store dropped without close() still lets its connections go.
-    runTask.cancel()
+  /// Throws `.unavailable` while the database cannot be reached.
+  public func checkAvailable() async throws {
+    try pool.checkAvailable()
+    try readPool?.checkAvailable()
+  }
+
+  public var status: CatalogStatus {
+    let problem = pool.problem ?? readPool?.problem
+    return CatalogStatus(
+      kind: "postgresql", available: problem == nil, problem: problem, poolSize: poolSize,
+      callsInFlight: pool.statistics.inFlight.load(ordering: .relaxed),
+      outages: pool.statistics.outages.load(ordering: .relaxed))
+  }
+
+  public func observeCalls(_ observer: @escaping CatalogCallObserver) {
+    pool.observeCalls(observer)
+    readPool?.observeCalls(observer)
   }
 
   public func upsert(_ items: [CatalogItem]) async throws {
     let prepared = try PostgresUpsert.prepare(items, dimension: dimension)
     guard !prepared.isEmpty else { return }
-    try await run("cannot store \(items.count) items") {
+    let logger = logger
+    let batches = PostgresUpsert.batches(prepared)
+    try await pool.call("upsert", "cannot store \(items.count) items", statements: batches.count) { client in
       try await client.withTransaction(logger: logger) { connection in
-        for batch in PostgresUpsert.batches(prepared) {
+        for batch in batches {
           try await connection.query(try PostgresUpsert.query(batch), logger: logger)
         }
       }
     }
   }
 
+  /// An atomic create: the item's INSERT … ON CONFLICT DO NOTHING and its idempotency key in
+  /// one transaction (`PostgresCreate`).
+  public func create(_ item: CatalogItem, idempotency: IdempotentRequest?) async throws -> CreateOutcome {
+    let prepared = try PostgresUpsert.prepare([item], dimension: dimension)[0]
+    let logger = logger
+    return try await pool.call("create", "cannot create item \(item.id)") { client in
+      let outcome = try await client.withTransaction(logger: logger) { connection in
+        try await PostgresCreate.run(prepared, idempotency: idempotency, connection, logger: logger)
+      }
+      // About one create in a hundred bounds the table of keys (expired ones are never used).
+      if idempotency != nil, Int.random(in: 0..<100) == 0 {
+        try? await client.withConnection { try await PostgresCreate.purgeExpired($0, logger: logger) }
+      }
+      return outcome
+    }
+  }
+
   public func get(id: String) async throws -> CatalogItem? {
-    try await run("cannot read item \(id)") {
+    let logger = logger
+    return try await reader.call("get", "cannot read item \(id)") { client in
       let rows = try await client.query(
         "SELECT \(unescaped: PostgresEncoding.itemColumns) FROM items WHERE id = \(id)", logger: logger)
       for try await row in rows.decode(PostgresEncoding.ItemRow.self) {
@@ -118,7 +172,8 @@ public final class PostgresCatalog: CatalogStore {
 
   @discardableResult
   public func delete(id: String) async throws -> Bool {
-    try await run("cannot delete item \(id)") {
+    let logger = logger
+    return try await pool.call("delete", "cannot delete item \(id)") { client in
       let rows = try await client.query("DELETE FROM items WHERE id = \(id) RETURNING id", logger: logger)
       var deleted = false
       for try await _ in rows.decode(String.self) { deleted = true }
@@ -129,7 +184,8 @@ public final class PostgresCatalog: CatalogStore {
   /// Items in id order (bytewise); the cursor is the last id of the previous page.
   public func list(cursor: String?, limit: Int) async throws -> ItemPage {
     guard limit > 0 else { throw CatalogError.invalidRequest("limit must be positive") }
-    let items = try await run("cannot list items") {
+    let logger = logger
+    let items = try await reader.call("list", "cannot list items") { client in
       let rows = try await client.query(
         """
         SELECT \(unescaped: PostgresEncoding.itemColumns) FROM items
@@ -146,7 +202,8 @@ public final class PostgresCatalog: CatalogStore {
   }
 
   public func count() async throws -> Int {
-    try await run("cannot count items") {
+    let logger = logger
+    return try await reader.call("count", "cannot count items") { client in
       let rows = try await client.query("SELECT count(*) FROM items", logger: logger)
       for try await count in rows.decode(Int.self) { return count }
       return 0
@@ -158,7 +215,8 @@ public final class PostgresCatalog: CatalogStore {
   public func search(vector: [Float], k: Int, filter: SearchFilter) async throws -> [SearchResult] {
     guard k > 0 else { throw CatalogError.invalidRequest("k must be at least 1") }
     let query = try validatedVector(vector, dimension: dimension)
-    return try await run("cannot search") {
+    let logger = logger
+    return try await reader.call("search", "cannot search") { client in
       try await PostgresFilter.checkFields(filter, client, logger: logger)
       var bindings = PostgresBindings()
       bindings.append(PostgresEncoding.vectorText(query))
@@ -183,23 +241,13 @@ public final class PostgresCatalog: CatalogStore {
   }
 
   public func ids(withContentHash hash: String) async throws -> [String] {
-    try await run("cannot look up content hash \(hash)") {
+    let logger = logger
+    return try await pool.call("content_hash", "cannot look up content hash \(hash)") { client in
       let rows = try await client.query(
         "SELECT id FROM items WHERE content_hash = \(hash) ORDER BY id", logger: logger)
       var ids: [String] = []
       for try await id in rows.decode(String.self) { ids.append(id) }
       return ids
-    }
-  }
-
-  /// Runs `body`, turning its errors into catalog errors that say what failed.
-  private func run<Result>(_ action: @autoclosure () -> String, _ body: () async throws -> Result)
-    async throws -> Result
-  {
-    do {
-      return try await body()
-    } catch {
-      throw PostgresEncoding.catalogError(error, while: action())
     }
   }
 }

@@ -6,8 +6,10 @@ import PostgresNIO
 /// the parts it shares.
 ///
 /// Supported query parameters: `sslmode` (`disable`, `prefer` (the default), `require`,
-/// `verify-full`) and `host` (a folder holding the server's Unix socket, as libpq takes it, used
-/// when the URL names no host).
+/// `verify-full`), `sslrootcert` (a PEM file of the certificate authorities `verify-full`
+/// trusts, instead of the system's), `connect_timeout` (seconds), `application_name` (shown in
+/// `pg_stat_activity`) and `host` (a folder holding the server's Unix socket, as libpq takes
+/// it, used when the URL names no host).
 struct PostgresConnectionURL {
   enum Endpoint {
     case tcp(host: String, port: Int)
@@ -24,6 +26,9 @@ struct PostgresConnectionURL {
   var password: String?
   var database: String?
   var sslmode: SSLMode
+  var sslRootCertificate: String?
+  var connectTimeout: Duration?
+  var applicationName: String?
   /// The URL without its password, for messages and logs.
   var redacted: String
 
@@ -42,6 +47,15 @@ struct PostgresConnectionURL {
         "unsupported sslmode '\(mode)' (supported: disable, prefer, require, verify-full)")
     }
     self.sslmode = sslmode
+    sslRootCertificate = query["sslrootcert"]
+    applicationName = query["application_name"]
+    if let text = query["connect_timeout"] {
+      guard let seconds = Int(text), seconds > 0 else {
+        throw CatalogError.invalidRequest(
+          "connect_timeout must be a positive number of seconds, not '\(text)'")
+      }
+      connectTimeout = .seconds(seconds)
+    }
     username = components.user ?? "postgres"
     password = components.password
     database = String(components.path.drop { $0 == "/" }).removingPercentEncoding.flatMap {
@@ -57,12 +71,15 @@ struct PostgresConnectionURL {
     }
   }
 
+  static let supportedParameters = ["sslmode", "sslrootcert", "connect_timeout", "application_name", "host"]
+
   private static func queryParameters(_ components: URLComponents) throws -> [String: String] {
     var parameters: [String: String] = [:]
     for item in components.queryItems ?? [] {
-      guard ["sslmode", "host"].contains(item.name) else {
+      guard supportedParameters.contains(item.name) else {
         throw CatalogError.invalidRequest(
-          "unsupported PostgreSQL URL parameter '\(item.name)' (supported: sslmode, host)")
+          "unsupported PostgreSQL URL parameter '\(item.name)' (supported: \(supportedParameters.joined(separator: ", ")))"
+        )
       }
       parameters[item.name] = item.value ?? ""
     }
@@ -81,6 +98,7 @@ struct PostgresConnectionURL {
     guard sslmode != .disable else { return nil }
     var configuration = TLSConfiguration.makeClientConfiguration()
     if sslmode != .verifyFull { configuration.certificateVerification = .none }
+    if let sslRootCertificate { configuration.trustRoots = .file(sslRootCertificate) }
     return configuration
   }
 
@@ -101,8 +119,17 @@ struct PostgresConnectionURL {
     }
   }
 
-  /// For one connection of its own (opening the catalog).
-  func connectionConfiguration() throws -> PostgresConnection.Configuration {
+  /// For one connection of its own (opening the catalog, probing it), given up after
+  /// `connectTimeout` when the server does not answer.
+  func connectionConfiguration(connectTimeout: Duration? = nil) throws -> PostgresConnection.Configuration {
+    var configuration = try plainConnectionConfiguration()
+    if let timeout = connectTimeout ?? self.connectTimeout {
+      configuration.options.connectTimeout = TimeAmount(timeout)
+    }
+    return configuration
+  }
+
+  private func plainConnectionConfiguration() throws -> PostgresConnection.Configuration {
     switch endpoint {
     case .unixSocket(let path):
       return .init(unixSocketPath: path, username: username, password: password, database: database)

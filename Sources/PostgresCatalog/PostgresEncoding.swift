@@ -45,7 +45,8 @@ enum PostgresEncoding {
   }
 
   /// A catalog error for any failure while doing `action`: catalog errors pass through (also
-  /// from inside a transaction), PostgreSQL's become `.storage` with the server's message.
+  /// from inside a transaction), failures to reach the database become `.unavailable` (a
+  /// client may retry), other PostgreSQL errors `.storage` with the server's message.
   static func catalogError(_ error: any Error, while action: String) -> CatalogError {
     switch error {
     case let error as CatalogError:
@@ -56,9 +57,28 @@ enum PostgresEncoding {
       }
       return .storage("\(action): transaction failed")
     case let error as PSQLError:
-      return .storage("\(action): \(describe(error))")
+      let message = "\(action): \(describe(error))"
+      return isUnreachable(error) ? .unavailable(message) : .storage(message)
+    case is CancellationError:
+      return .unavailable("\(action): cancelled")
     default:
-      return .storage("\(action): \(error)")
+      // Socket errors from NIO (connection refused, reset, timed out) before PostgreSQL speaks.
+      return .unavailable("\(action): \(error)")
+    }
+  }
+
+  /// Errors that say the database cannot be reached or is shutting down, not that a query
+  /// was wrong: SQLSTATE classes 08 (connection exception) and 57P (operator intervention:
+  /// shutdown, starting up), and 53300 (too many connections).
+  private static func isUnreachable(_ error: PSQLError) -> Bool {
+    switch error.code {
+    case .connectionError, .serverClosedConnection, .uncleanShutdown, .sslUnsupported:
+      return true
+    case .server:
+      let state = error.serverInfo?[.sqlState] ?? ""
+      return state.hasPrefix("08") || state.hasPrefix("57P") || state == "53300"
+    default:
+      return false
     }
   }
 

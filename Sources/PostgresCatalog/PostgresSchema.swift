@@ -45,18 +45,35 @@ enum PostgresSchema {
           // For `tags @> …` filters and the `metadata ? field` check of filter fields.
           "CREATE INDEX items_tags ON items USING gin (tags)",
           "CREATE INDEX items_metadata ON items USING gin (metadata)",
-        ])
+        ]),
+      // Answers of creates sent with an Idempotency-Key, kept a day (`PostgresCreate`).
+      Migration(
+        version: 2,
+        statements: [
+          """
+          CREATE TABLE idempotency_keys (
+            key text PRIMARY KEY, fingerprint text NOT NULL, status integer NOT NULL, body text NOT NULL,
+            created_at timestamptz NOT NULL DEFAULT now())
+          """,
+          "CREATE INDEX idempotency_keys_created_at ON idempotency_keys (created_at)",
+        ]),
     ]
   }
 
   /// Creates or migrates the schema, then checks (or, in a new catalog, records) the model and
-  /// dimension.
+  /// dimension. A standby (a read replica) is never migrated: it is only checked, and must hold
+  /// the primary's schema already.
   static func prepare(
     _ connection: PostgresConnection, model: String, dimension: Int, logger: Logger
   ) async throws {
     guard (1...maximumDimension).contains(dimension) else {
       throw CatalogError.invalidRequest(
         "a PostgreSQL catalog holds 1 to \(maximumDimension) dimensions, not \(dimension)")
+    }
+    if try await isStandby(connection, logger: logger) {
+      logger.info("the catalog's database is a standby: using it read-only, without migrating it")
+      try await checkModel(connection, model: model, dimension: dimension, logger: logger)
+      return
     }
     let migrations = migrations(dimension: dimension)
     try await connection.withTransaction(logger: logger) { connection in
@@ -85,7 +102,14 @@ enum PostgresSchema {
     }
   }
 
-  private static func currentVersion(_ connection: PostgresConnection, logger: Logger) async throws -> Int {
+  /// Whether the server is a standby (in recovery), which refuses every write.
+  static func isStandby(_ connection: PostgresConnection, logger: Logger) async throws -> Bool {
+    let rows = try await connection.query("SELECT pg_is_in_recovery()", logger: logger)
+    for try await standby in rows.decode(Bool.self) { return standby }
+    return false
+  }
+
+  static func currentVersion(_ connection: PostgresConnection, logger: Logger) async throws -> Int {
     let rows = try await connection.query(
       "SELECT coalesce(max(version), 0) FROM glimpse_schema_version", logger: logger)
     for try await version in rows.decode(Int.self) { return version }
@@ -109,6 +133,7 @@ enum PostgresSchema {
     let rows = try await connection.query("SELECT key, value FROM catalog_info", logger: logger)
     var info: [String: String] = [:]
     for try await (key, value) in rows.decode((String, String).self) { info[key] = value }
+    guard !info.isEmpty else { throw CatalogError.storage("the database holds no Glimpse catalog yet") }
     if let stored = info["model"], stored != model {
       throw CatalogError.modelMismatch(catalog: stored, requested: model)
     }

@@ -29,8 +29,9 @@ enum PostgresUpsert {
     }
   }
 
-  /// Replacing an item keeps its `created_at`, like the SQLite store.
-  static func query(_ batch: ArraySlice<CatalogItem>) throws -> PostgresQuery {
+  /// Replacing an item keeps its `created_at`, like the SQLite store. Without `replace`, an
+  /// existing row is left alone and the statement returns the ids it inserted.
+  static func query(_ batch: ArraySlice<CatalogItem>, replace: Bool = true) throws -> PostgresQuery {
     var bindings = PostgresBindings(capacity: batch.count * 8)
     var rows: [String] = []
     for item in batch {
@@ -49,10 +50,14 @@ enum PostgresUpsert {
     let sql = """
       INSERT INTO items (id, embedding, metadata, tags, source_path, content_hash, created_at, updated_at)
       VALUES \(rows.joined(separator: ", "))
-      ON CONFLICT (id) DO UPDATE SET embedding = excluded.embedding, metadata = excluded.metadata,
-        tags = excluded.tags, source_path = excluded.source_path,
-        content_hash = excluded.content_hash, updated_at = excluded.updated_at
+      ON CONFLICT (id) \(replace ? replacement : "DO NOTHING RETURNING id")
       """
     return PostgresQuery(unsafeSQL: sql, binds: bindings)
   }
+
+  private static let replacement = """
+    DO UPDATE SET embedding = excluded.embedding, metadata = excluded.metadata,
+      tags = excluded.tags, source_path = excluded.source_path,
+      content_hash = excluded.content_hash, updated_at = excluded.updated_at
+    """
 }

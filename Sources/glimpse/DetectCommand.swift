@@ -139,7 +139,8 @@ struct Detect: AsyncParsableCommand {
     guard let searchCount else { return nil }
     let classes = try searchClasses.map { try classSet($0, pipeline) }
     let (clip, _) = try clipModel.load(logger: logger)
-    let store = try await storeOptions.open(model: clip.bundle.name, dimension: clip.dimension)
+    let store = try await storeOptions.open(
+      model: clip.bundle.name, dimension: clip.dimension, readOnly: true)
     return (CropSearch(clip: clip, store: store), searchCount, classes)
   }
 

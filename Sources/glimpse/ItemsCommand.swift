@@ -15,7 +15,7 @@ struct Items: AsyncParsableCommand {
     @OptionGroup var storeOptions: StoreOptions
 
     func run() async throws {
-      let store = try await storeOptions.openExisting()
+      let store = try await storeOptions.openExisting(readOnly: true)
       let item = try await store.get(id: id)
       await closeStore(store)
       guard let item else { throw CLIError("no item with id '\(id)'") }
@@ -51,7 +51,7 @@ struct Items: AsyncParsableCommand {
     }
 
     func run() async throws {
-      let store = try await storeOptions.openExisting()
+      let store = try await storeOptions.openExisting(readOnly: true)
       let page = try await store.list(cursor: cursor, limit: limit)
       await closeStore(store)
       if json {
@@ -68,7 +68,7 @@ struct Items: AsyncParsableCommand {
     @OptionGroup var storeOptions: StoreOptions
 
     func run() async throws {
-      let store = try await storeOptions.openExisting()
+      let store = try await storeOptions.openExisting(readOnly: true)
       let count = try await store.count()
       await closeStore(store)
       print(count)

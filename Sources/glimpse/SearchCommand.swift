@@ -46,7 +46,8 @@ struct Search: AsyncParsableCommand {
     let logger = model.logger("glimpse.search")
     let filter = try SearchFilterParser.parse(filters: filters, tags: tags)
     let (clip, _) = try model.load(logger: logger)
-    let store = try await storeOptions.open(model: clip.bundle.name, dimension: clip.dimension)
+    let store = try await storeOptions.open(
+      model: clip.bundle.name, dimension: clip.dimension, readOnly: true)
     let query: [Float]
     if let text {
       query = try clip.embedTexts([text])[0]

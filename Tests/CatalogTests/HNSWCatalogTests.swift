@@ -47,7 +47,7 @@ import Testing
     let path = SQLiteCatalogTests.temporaryPath()
     let store = try await Self.indexedStore(Self.clustered(5000), path: path)
     #expect(store.indexStatus.inGraph == 5000)
-    let exact = try SQLiteCatalog(path: path, model: "test", dimension: 64)  // default threshold: exact
+    let exact = try SQLiteCatalog(path: path, model: "test", dimension: 64, readOnly: true)  // exact
     var found = 0
     for (i, query) in Self.clustered(50, noiseSeed: 7).enumerated() {
       let approximate = try await store.search(vector: query, k: 10, filter: SearchFilter())

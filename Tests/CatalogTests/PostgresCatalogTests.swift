@@ -8,6 +8,8 @@ import Testing
 /// The test server: scripts/pgserver starts one and scripts/test exports its URL.
 enum TestPostgres {
   static let serverURL = ProcessInfo.processInfo.environment["GLIMPSE_TEST_POSTGRES_URL"]
+  /// A streaming standby of that server (scripts/pgserver standby), for the read-replica tests.
+  static let standbyURL = ProcessInfo.processInfo.environment["GLIMPSE_TEST_POSTGRES_STANDBY_URL"]
 
   static let logger = Logger(label: "glimpse.tests.postgres")
 
@@ -155,7 +157,11 @@ struct PostgresCatalogTests {
         try await group.waitForAll()
       }
       #expect(try await stores[0].count() == writers * batchesPerWriter * 5)
-      #expect(try await TestPostgres.integer(url, "SELECT count(*) FROM glimpse_schema_version") == 1)
+      // Each migration applied once, however many servers opened the catalog together.
+      #expect(
+        try await TestPostgres.integer(url, "SELECT count(*) FROM glimpse_schema_version")
+          == TestPostgres.integer(url, "SELECT count(DISTINCT version) FROM glimpse_schema_version"))
+      #expect(try await TestPostgres.integer(url, "SELECT max(version) FROM glimpse_schema_version") == 2)
       for store in stores { await store.close() }
     }
   }
@@ -198,6 +204,22 @@ struct PostgresCatalogTests {
     }
   }
 
+  @Test func urlParametersAndPoolSettingsReachTheServer() async throws {
+    try await TestPostgres.withDatabase { url in
+      let settings = PostgresSettings(poolSize: 3, efSearch: 77)
+      let store = try await PostgresCatalog(
+        url: url + "?application_name=glimpse_test_app&connect_timeout=3", model: "test", dimension: 8,
+        settings: settings)
+      _ = try await store.count()
+      let sessions = try await TestPostgres.integer(
+        url, "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'glimpse_test_app'")
+      #expect((sessions ?? 0) >= 1)
+      #expect(store.status == CatalogStatus(kind: "postgresql", poolSize: 3, callsInFlight: 0, outages: 0))
+      try await store.checkAvailable()
+      await store.close()
+    }
+  }
+
   @Test func callsAfterCloseFail() async throws {
     try await TestPostgres.withDatabase { url in
       let store = try await PostgresCatalog(url: url, model: "test", dimension: 8)
@@ -229,14 +251,41 @@ struct PostgresCatalogTests {
     }
   }
 
-  @Test func anUnreachableServerIsAStorageError() async throws {
+  @Test func anUnreachableServerIsUnavailable() async throws {
     let started = ContinuousClock.now
     await #expect {
       _ = try await PostgresCatalog(url: "postgres://postgres@127.0.0.1:1/none", model: "test", dimension: 8)
     } throws: { error in
-      guard case .storage(let message) = error as? CatalogError else { return false }
+      guard case .unavailable(let message) = error as? CatalogError else { return false }
       return message.contains("127.0.0.1:1")
     }
     #expect(ContinuousClock.now - started < .seconds(30))
+  }
+
+  /// `--store-wait`: opening retries an unreachable server for the time given, then fails.
+  @Test func openingWaitsForTheDatabaseWhenAsked() async throws {
+    let started = ContinuousClock.now
+    await #expect(throws: CatalogError.self) {
+      _ = try await PostgresCatalog(
+        url: "postgres://postgres@127.0.0.1:1/none", model: "test", dimension: 8,
+        settings: PostgresSettings(waitAtStart: .seconds(1.5)))
+    }
+    let waited = ContinuousClock.now - started
+    #expect(waited >= .seconds(1.5) && waited < .seconds(10), "waited \(waited)")
+  }
+
+  @Test func urlParametersAndSettingsAreChecked() async throws {
+    for url in [
+      "postgres://localhost/x?connect_timeout=soon", "postgres://localhost/x?connect_timeout=0",
+      "postgres://localhost/x?options=-c", "postgres://localhost/x?sslmode=verify-ca",
+    ] {
+      await #expect(throws: CatalogError.self, "\(url)") {
+        _ = try await PostgresCatalog(url: url, model: "test", dimension: 8)
+      }
+    }
+    await #expect(throws: CatalogError.self) {
+      _ = try await PostgresCatalog(
+        url: "postgres://localhost/x", model: "test", dimension: 8, settings: PostgresSettings(poolSize: 0))
+    }
   }
 }

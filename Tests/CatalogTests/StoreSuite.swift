@@ -25,6 +25,53 @@ enum StoreSuite {
     try await filtersOnTagsAndMetadata(store)
     try await listPagesWithACursor(store)
     try await badInputIsRefused(store)
+    try await concurrentCreatesOfOneIdCreateItOnce(store)
+    try await idempotencyKeysReplayTheFirstAnswer(store)
+  }
+
+  /// 16 creates of one new id at once, 10 rounds: exactly one `.created` a round, and the
+  /// stored item is the winner's.
+  static func concurrentCreatesOfOneIdCreateItOnce(_ store: CatalogStore) async throws {
+    for round in 0..<10 {
+      let id = "race-\(round)"
+      let outcomes = try await withThrowingTaskGroup(of: (Int, CreateOutcome).self) { group in
+        for seed in 0..<16 {
+          group.addTask { (seed, try await store.create(item(id, seed: 1000 + seed), idempotency: nil)) }
+        }
+        return try await group.reduce(into: []) { $0.append($1) }
+      }
+      let winners = outcomes.filter { $0.1 == .created }
+      #expect(winners.count == 1, "round \(round): \(winners.count) creates won")
+      #expect(outcomes.filter { $0.1 == .exists }.count == 15)
+      let stored = try #require(try await store.get(id: id))
+      let winner = try validatedVector(vector(1000 + (winners.first?.0 ?? -1)), dimension: 8)
+      #expect(zip(stored.embedding, winner).allSatisfy { abs($0 - $1) < 1e-5 }, "the winner's item is stored")
+    }
+  }
+
+  static func idempotencyKeysReplayTheFirstAnswer(_ store: CatalogStore) async throws {
+    func request(_ key: String, _ fingerprint: String) -> IdempotentRequest {
+      IdempotentRequest(
+        key: key, fingerprint: fingerprint, created: StoredAnswer(status: 201, body: #"{"id":"k"}"#),
+        conflict: StoredAnswer(status: 409, body: #"{"error":{}}"#))
+    }
+    let first = request("key-1", "body-a")
+    #expect(try await store.create(item("keyed", seed: 7), idempotency: first) == .created)
+    // Concurrent retries of the same request all get the first answer.
+    let retries = try await withThrowingTaskGroup(of: CreateOutcome.self) { group in
+      for _ in 0..<8 { group.addTask { try await store.create(item("keyed", seed: 7), idempotency: first) } }
+      return try await group.reduce(into: []) { $0.append($1) }
+    }
+    #expect(retries == Array(repeating: .replayed(first.created), count: 8))
+    #expect(
+      try await store.create(item("other", seed: 8), idempotency: request("key-1", "body-b")) == .keyReused)
+    #expect(try await store.get(id: "other") == nil, "a reused key writes nothing")
+    // A new key for an existing id: 409, and its retry is 409 again, not a create.
+    let late = request("key-2", "body-c")
+    #expect(try await store.create(item("keyed", seed: 9), idempotency: late) == .exists)
+    #expect(try await store.create(item("keyed", seed: 9), idempotency: late) == .replayed(late.conflict))
+    // Without a key the same create is a conflict.
+    #expect(try await store.create(item("keyed", seed: 7), idempotency: nil) == .exists)
   }
 
   static func upsertGetCountDelete(_ store: CatalogStore) async throws {
