@@ -68,7 +68,11 @@ public final class AccessControl: Sendable {
   func allowsOrigin(_ origin: String?, host: String?) -> Bool {
     guard let origin else { return true }
     if allowedOrigins.contains("*") || allowedOrigins.contains(origin) { return true }
-    guard let host, let url = URL(string: origin), let originHost = url.host else { return false }
+    // Pages have http(s) origins (or "null", refused with anything unparseable); a program's
+    // WebSocket client may send `ws://host` (swift-websocket does), which no page can.
+    guard let url = URL(string: origin), let scheme = url.scheme?.lowercased() else { return false }
+    guard scheme == "http" || scheme == "https" else { return scheme == "ws" || scheme == "wss" }
+    guard let host, let originHost = url.host else { return false }
     let originAuthority = url.port.map { "\(originHost):\($0)" } ?? originHost
     return originAuthority.lowercased() == host.lowercased()
   }
