@@ -100,6 +100,12 @@ let package = Package(
       ],
       resources: [.copy("Web")]
     ),
+    // The parsers of untrusted bytes behind one entry point, for the fuzz executable and the
+    // test that replays its corpora and regression inputs.
+    .target(
+      name: "FuzzTargets",
+      dependencies: ["Catalog", "CLIP", "Detection", "GlimpseServer", "Imaging", "ONNXRuntime"]
+    ),
     .executableTarget(
       name: "glimpse",
       dependencies: [
@@ -135,10 +141,18 @@ let package = Package(
     .testTarget(
       name: "GlimpseServerTests",
       dependencies: [
-        "GlimpseServer", "Catalog", "CLIP", "Detection", "Imaging", "Runtime",
+        "GlimpseServer", "Catalog", "CLIP", "Detection", "FuzzTargets", "Imaging", "Runtime",
         .product(name: "HummingbirdTesting", package: "hummingbird"),
       ]
     ),
     .testTarget(name: "ImagingTests", dependencies: ["Imaging", "ONNXRuntime"], exclude: ["Fixtures"]),
   ]
 )
+
+// The libFuzzer executable, only in the manifest scripts/fuzz evaluates (GLIMPSE_FUZZ=1, own
+// scratch path): a plain `swift build` neither sees nor builds it. libFuzzer supplies `main`.
+if Context.environment["GLIMPSE_FUZZ"] == "1" {
+  package.products.append(.executable(name: "glimpse-fuzz", targets: ["glimpse-fuzz"]))
+  package.targets.append(
+    .executableTarget(name: "glimpse-fuzz", dependencies: ["FuzzTargets"], path: "Fuzz/Sources/glimpse-fuzz"))
+}

@@ -6,7 +6,7 @@ import Foundation
 ///
 /// Format: "GLHNSW1\n", sequence (UInt64 LE), label count (UInt64 LE), then per label a
 /// UInt32 LE byte length (0 = stale) and the id's UTF-8 bytes.
-enum HNSWSnapshot {
+package enum HNSWSnapshot {
   static let magic = Data("GLHNSW1\n".utf8)
 
   static func writeLabels(_ labels: [String?], sequence: UInt64, graphCount: Int, to path: String) throws {
@@ -25,18 +25,27 @@ enum HNSWSnapshot {
   }
 
   static func readLabels(from path: String) throws -> (labels: [String?], sequence: UInt64) {
-    let data = try Data(contentsOf: URL(fileURLWithPath: path))
+    try readLabels(data: Data(contentsOf: URL(fileURLWithPath: path)), source: path)
+  }
+
+  /// Parses a label table's bytes; `source` names it in errors. The label count comes from the
+  /// file, so it is checked against the bytes left (each label takes at least 4) before any
+  /// memory is reserved for it.
+  package static func readLabels(data: Data, source: String) throws -> (labels: [String?], sequence: UInt64) {
     var reader = ByteReader(data: data)
     guard reader.take(magic.count) == magic else {
-      throw CatalogError.storage("\(path): not an HNSW label table")
+      throw CatalogError.storage("\(source): not an HNSW label table")
     }
     let sequence = try reader.integer(UInt64.self)
     let count = try reader.integer(UInt64.self)
+    guard count <= UInt64(reader.remaining / MemoryLayout<UInt32>.size) else {
+      throw CatalogError.storage("\(source): \(count) labels cannot fit in \(reader.remaining) bytes")
+    }
     var labels: [String?] = []
     labels.reserveCapacity(Int(count))
     for _ in 0..<count {
       let length = Int(try reader.integer(UInt32.self))
-      guard let bytes = reader.take(length) else { throw CatalogError.storage("\(path): truncated") }
+      guard let bytes = reader.take(length) else { throw CatalogError.storage("\(source): truncated") }
       labels.append(length == 0 ? nil : String(decoding: bytes, as: UTF8.self))
     }
     return (labels, sequence)
@@ -49,6 +58,8 @@ enum HNSWSnapshot {
   private struct ByteReader {
     let data: Data
     var offset = 0
+
+    var remaining: Int { data.count - offset }
 
     mutating func take(_ count: Int) -> Data? {
       guard count >= 0, offset + count <= data.count else { return nil }

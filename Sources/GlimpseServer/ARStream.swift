@@ -23,7 +23,7 @@ struct ARStreamSession {
   }
 
   /// The settings a client may send as a text message; absent fields keep their value.
-  private struct SettingsMessage: StrictDecodable {
+  struct SettingsMessage: StrictDecodable {
     static let fields: Set<String> = ["conf", "iou", "classes", "fov_deg", "focal_px", "search", "k"]
     var conf: Double?
     var iou: Double?

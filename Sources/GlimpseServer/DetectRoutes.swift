@@ -35,7 +35,7 @@ struct DetectRoutes {
 }
 
 /// A detection request as JSON: the image base64-encoded (settings stay in the query).
-private struct DetectRequest: StrictDecodable {
+struct DetectRequest: StrictDecodable {
   static let fields: Set<String> = ["image"]
   var image: String
 }

@@ -12,7 +12,7 @@ struct EmbedRoutes {
     router.post("/v1/classify") { request, _ in try await classify(request) }
   }
 
-  private struct EmbedRequest: StrictDecodable {
+  struct EmbedRequest: StrictDecodable {
     static let fields: Set<String> = ["images", "texts"]
     var images: [String]?
     var texts: [String]?
@@ -77,7 +77,7 @@ struct EmbedRoutes {
 
   // MARK: Classify
 
-  private struct ClassifyRequest: StrictDecodable {
+  struct ClassifyRequest: StrictDecodable {
     static let fields: Set<String> = ["image", "labels"]
     var image: String
     var labels: [String]

@@ -27,7 +27,7 @@ struct ItemRoutes {
     return id
   }
 
-  private struct ItemRequest: StrictDecodable {
+  struct ItemRequest: StrictDecodable {
     static let fields: Set<String> = ["id", "embedding", "image", "metadata", "tags"]
     var id: String?
     var embedding: [Float]?

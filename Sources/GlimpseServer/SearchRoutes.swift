@@ -10,7 +10,7 @@ struct SearchRoutes {
     router.post("/v1/search") { request, _ in try await search(request) }
   }
 
-  private struct SearchRequest: StrictDecodable {
+  struct SearchRequest: StrictDecodable {
     static let fields: Set<String> = ["text", "image", "embedding", "k", "filter"]
     var text: String?
     var image: String?

@@ -33,38 +33,55 @@ public enum NumpyFile {
   }
 
   public static func read(_ url: URL) throws -> Tensor {
-    let data = try Data(contentsOf: url)
+    try read(data: Data(contentsOf: url), source: url.path)
+  }
+
+  /// Parses the bytes of a `.npy` file; `source` names it in errors. The shape comes from the
+  /// file, so the data size is computed with checked arithmetic and compared with the bytes
+  /// present before any tensor memory is allocated.
+  public static func read(data: Data, source: String = "the .npy data") throws -> Tensor {
     let bytes = [UInt8](data)
     guard bytes.count >= 10, Array(bytes[0..<6]) == magic else {
-      throw FormatError(description: "\(url.path) is not a .npy file")
+      throw FormatError(description: "\(source) is not a .npy file")
     }
-    let major = bytes[6]
     let headerLength: Int
     let headerStart: Int
-    if major == 1 {
+    if bytes[6] == 1 {
       headerLength = Int(bytes[8]) | Int(bytes[9]) << 8
       headerStart = 10
     } else {
-      guard bytes.count >= 12 else { throw FormatError(description: "truncated header") }
+      guard bytes.count >= 12 else { throw FormatError(description: "\(source): truncated header") }
       headerLength = (0..<4).reduce(0) { $0 | Int(bytes[8 + $1]) << (8 * $1) }
       headerStart = 12
     }
     guard bytes.count >= headerStart + headerLength else {
-      throw FormatError(description: "\(url.path): truncated header")
+      throw FormatError(description: "\(source): truncated header")
     }
     let header = String(decoding: bytes[headerStart..<headerStart + headerLength], as: UTF8.self)
-    let (type, shape) = try parseHeader(header, path: url.path)
-    let tensor = try Tensor(zeros: type, shape: shape)
+    let (type, shape) = try parseHeader(header, path: source)
     let payload = bytes.count - headerStart - headerLength
-    guard payload == tensor.buffer.byteCount else {
-      throw FormatError(
-        description: "\(url.path): \(payload) data bytes for shape \(shape) of \(type)")
+    guard let expected = byteCount(of: type, shape: shape), payload == expected else {
+      throw FormatError(description: "\(source): \(payload) data bytes for shape \(shape) of \(type)")
     }
+    let tensor = try Tensor(zeros: type, shape: shape)
     bytes.withUnsafeBytes { raw in
       tensor.buffer.pointer.copyMemory(
         from: raw.baseAddress! + headerStart + headerLength, byteCount: payload)
     }
     return tensor
+  }
+
+  /// The data size of `shape`, nil when a dimension is negative or the product overflows.
+  static func byteCount(of type: ElementType, shape: [Int]) -> Int? {
+    guard let elementSize = type.byteSize else { return nil }
+    var total = elementSize
+    for dimension in shape {
+      guard dimension >= 0 else { return nil }
+      let (product, overflow) = total.multipliedReportingOverflow(by: dimension)
+      guard !overflow else { return nil }
+      total = product
+    }
+    return total
   }
 
   /// Parses `{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }`.
