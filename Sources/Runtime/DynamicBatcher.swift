@@ -101,7 +101,9 @@ public final class DynamicBatcher<Input: Sendable, Output: Sendable>: @unchecked
     self.observer = observer
     self.othersInFlight = othersInFlight
     self.run = run
-    let thread = Thread { [unowned self] in self.workLoop() }
+    // Weak: a batcher released before its thread first runs (a short-lived server in a test)
+    // must not be touched by it; once running, the loop's own reference keeps it alive.
+    let thread = Thread { [weak self] in self?.workLoop() }
     thread.name = "glimpse-batcher-\(name)"
     worker = thread
     thread.start()
