@@ -1,5 +1,7 @@
 import Foundation
 
+@testable import CLIP
+
 /// The committed fixtures of scripts/make-tokenizers: the corpus, the trained tokenizers and
 /// the ids Python `tokenizers` (and open_clip's HFTokenizer settings) gave for them.
 enum Fixtures {
@@ -44,7 +46,7 @@ enum Fixtures {
   }
 
   static let corpus: [String] = load("corpus.json")
-  static let goldens: Goldens = load("goldens.json")
+  static let goldens: Goldens = load("goldens.json.gz")
 
   static func tokenizerFile(_ name: String) -> URL {
     folder.appendingPathComponent(name).appendingPathComponent("tokenizer.json")
@@ -52,7 +54,9 @@ enum Fixtures {
 
   private static func load<T: Decodable>(_ name: String) -> T {
     do {
-      return try JSONDecoder().decode(T.self, from: Data(contentsOf: folder.appendingPathComponent(name)))
+      let data = try Data(contentsOf: folder.appendingPathComponent(name))
+      // The goldens are stored gzipped (6.5 MB of JSON, 1.4 MB compressed).
+      return try JSONDecoder().decode(T.self, from: name.hasSuffix(".gz") ? Gzip.decompress(data) : data)
     } catch {
       fatalError("fixture \(name) unreadable (run scripts/make-tokenizers): \(error)")
     }
