@@ -267,13 +267,11 @@ struct RequestHeadCheck {
   }
 }
 
-/// The JSON error body, `{"error": {"code", "message"}}`, where no Hummingbird response exists.
+/// The JSON error body of `APIError`, for answers written below Hummingbird.
 enum ErrorJSON {
   static func encode(code: String, message: String) -> ByteBuffer {
-    let object = ["error": ["code": code, "message": message]]
-    let data =
-      (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
-    return ByteBuffer(bytes: data)
+    let body = APIError(.badRequest, code, message).body
+    return ByteBuffer(bytes: (try? JSONEncoder().encode(body)) ?? Data("{}".utf8))
   }
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import NIOConcurrencyHelpers
+import Runtime
 
 /// Requests per second allowed to one client, with a burst allowance (`--rate-limit`,
 /// `--rate-burst`).
@@ -34,9 +35,7 @@ final class RateLimiter: Sendable {
     buckets.withLockedValue { buckets in
       var bucket = buckets[client] ?? Bucket(tokens: Double(limit.burst), updated: now)
       let elapsed = bucket.updated.duration(to: now)
-      let refill =
-        (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
-        * limit.requestsPerSecond
+      let refill = elapsed.seconds * limit.requestsPerSecond
       bucket.tokens = min(Double(limit.burst), bucket.tokens + refill)
       bucket.updated = now
       defer {
@@ -69,8 +68,7 @@ struct RateLimitMiddleware: RouterMiddleware {
   ) async throws -> Response {
     guard !["/healthz", "/readyz"].contains(request.uri.path) else { return try await next(request, context) }
     if let wait = limiter.admit(client(request, context: context)) {
-      let seconds = max(
-        1, Int((Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18).rounded(.up)))
+      let seconds = max(1, Int(wait.seconds.rounded(.up)))
       var error = APIError(
         .tooManyRequests, "rate_limited",
         "over \(limiter.limit.requestsPerSecond) requests per second for this client; retry in \(seconds) s")
