@@ -167,8 +167,8 @@ public final class CLIPModel: Sendable {
       throw CLIPError.invalidRequest(
         "text of \(long.utf8.count) bytes is over the limit of \(Self.maxTextLength)")
     }
-    let fixedLength = textual.inputs[0].shape.last.flatMap { $0 > 0 ? $0 : nil }
-    let context = fixedLength ?? bundle.configuration.contextLength
+    let fixedLength = fixedContextLength
+    let context = contextLength
     let tokens = try tokenizer.tokenize(texts, contextLength: context)
     // Only CLIP's zero-padded rows under its causal mask may be cut short (below); other
     // towers see their padding, as open_clip gives it.
@@ -181,6 +181,18 @@ public final class CLIPModel: Sendable {
     let length = Self.longestTokenRow(tokens, rows: texts.count, context: context)
     let trimmed = (0..<texts.count).flatMap { row in tokens[row * context..<row * context + length] }
     return try Tensor(int64: Array(trimmed), shape: [texts.count, length])
+  }
+
+  /// The token row length the text tower takes: its input's fixed length, else the bundle's.
+  public var contextLength: Int { fixedContextLength ?? bundle.configuration.contextLength }
+
+  /// The text tower's sequence length when its graph fixes one.
+  private var fixedContextLength: Int? { textual.inputs[0].shape.last.flatMap { $0 > 0 ? $0 : nil } }
+
+  /// How many tokens of `text` the text tower is fed: its ids with start and end, cut at the
+  /// context length as `textInput` truncates; padding is not counted.
+  public func fedTokenCount(_ text: String) throws -> Int {
+    min(try tokenizer.tokenCount(text), contextLength)
   }
 
   /// The length of the longest row up to its last non-zero id (ids are zero-padded).

@@ -8,13 +8,18 @@ import NIOCore
 import NIOHTTP1
 import Runtime
 
-/// An error answered to the client as `{"error": {"code", "message"}}` with its HTTP status.
+/// An error answered to the client as `{"error": {"code", "message"}}` with its HTTP status
+/// (on the OpenAI-compatible routes, OpenAI's shape: `OpenAIErrorBody`).
 public struct APIError: Error, HTTPResponseError, CustomStringConvertible {
   public var status: HTTPResponse.Status
   public var code: String
   public var message: String
   /// Extra headers, e.g. `Retry-After` on 429.
   public var headers: HTTPFields = [:]
+  /// The request field at fault, when one is (OpenAI's `param`).
+  public var param: String?
+  /// The body's shape, set by the route that failed (`RouteRegistrar`).
+  var style: ErrorStyle = .glimpse
 
   public init(_ status: HTTPResponse.Status, _ code: String, _ message: String) {
     self.status = status
@@ -38,7 +43,11 @@ public struct APIError: Error, HTTPResponseError, CustomStringConvertible {
   static let notReady = APIError(.serviceUnavailable, "not_ready", "the models are still loading")
 
   public func response(from request: Request, context: some RequestContext) throws -> Response {
-    var response = JSONBody.response(body, status: status)
+    var response =
+      switch style {
+      case .glimpse: JSONBody.response(body, status: status)
+      case .openAI: JSONBody.response(OpenAIErrorBody(self), status: status)
+      }
     response.headers.append(contentsOf: headers)
     return response
   }

@@ -34,17 +34,17 @@ struct EmbedRoutes {
     case .multipart(let form):
       let parts = form.all("image")
       guard !parts.isEmpty else { throw APIError.badRequest("the multipart body has no 'image' field") }
-      try checkCount(parts.count, limits: limits)
-      embeddings = try await services.embedImages(decodeAll(parts.map(\.data), services: services))
+      try limits.checkBatch(parts.count)
+      embeddings = try await services.embedImages(services.decodeAllForCLIP(parts.map(\.data)))
     case .json(let data):
       let body = try JSONBody.decode(EmbedRequest.self, from: data)
       switch (body.images, body.texts) {
       case (let images?, nil):
-        try checkCount(images.count, limits: limits)
+        try limits.checkBatch(images.count)
         let bytes = try images.enumerated().map { try decodeBase64Image($1, field: "images[\($0)]") }
-        embeddings = try await services.embedImages(decodeAll(bytes, services: services))
+        embeddings = try await services.embedImages(services.decodeAllForCLIP(bytes))
       case (nil, let texts?):
-        try checkCount(texts.count, limits: limits)
+        try limits.checkBatch(texts.count)
         embeddings = try await services.embedTexts(texts)
       default:
         throw APIError.badRequest("send exactly one of 'images' and 'texts'")
@@ -52,27 +52,6 @@ struct EmbedRoutes {
     }
     return JSONBody.response(
       EmbedResponse(model: services.models.clipName, dim: services.clip.dimension, embeddings: embeddings))
-  }
-
-  private func checkCount(_ count: Int, limits: RequestLimits) throws {
-    guard count > 0 else { throw APIError.badRequest("nothing to embed: the list is empty") }
-    guard count <= limits.maxBatch else {
-      throw APIError(
-        .contentTooLarge, "payload_too_large",
-        "\(count) inputs in one request, the limit is \(limits.maxBatch)")
-    }
-  }
-
-  /// Decodes several images concurrently (each on its own thread).
-  private func decodeAll(_ images: [Data], services: ModelServices) async throws -> [RGBImage] {
-    try await withThrowingTaskGroup(of: (Int, RGBImage).self) { group in
-      for (index, data) in images.enumerated() {
-        group.addTask { (index, try await services.decodeForCLIP(data)) }
-      }
-      var decoded = [RGBImage?](repeating: nil, count: images.count)
-      for try await (index, image) in group { decoded[index] = image }
-      return decoded.map { $0! }
-    }
   }
 
   // MARK: Classify
@@ -98,7 +77,7 @@ struct EmbedRoutes {
     guard !labels.isEmpty else {
       throw APIError.badRequest("no labels: send 'labels' (comma-separated or a JSON array)")
     }
-    try checkCount(labels.count, limits: services.limits)
+    try services.limits.checkBatch(labels.count)
     let image = try await services.decodeForCLIP(imageData)
     async let imageEmbedding = services.embedImages([image])
     async let labelEmbeddings = services.embedTexts(labels)

@@ -30,6 +30,7 @@ public enum GlimpseServer {
     let registrar = RouteRegistrar(router: router, state: state, table: table)
     ServiceRoutes(state: state).register(on: registrar)
     EmbedRoutes(state: state).register(on: registrar)
+    OpenAIRoutes(state: state).register(on: registrar)
     SearchRoutes(state: state).register(on: registrar)
     ItemRoutes(state: state).register(on: registrar)
     DetectRoutes(state: state).register(on: registrar)

@@ -117,6 +117,18 @@ final class ModelServices: Sendable {
     return try await RequestTimings.measure("decode") { try await offload { try decoder.decode(data) } }
   }
 
+  /// Decodes several images for CLIP concurrently (each on its own thread), in order.
+  func decodeAllForCLIP(_ images: [Data]) async throws -> [RGBImage] {
+    try await withThrowingTaskGroup(of: (Int, RGBImage).self) { group in
+      for (index, data) in images.enumerated() {
+        group.addTask { (index, try await self.decodeForCLIP(data)) }
+      }
+      var decoded = [RGBImage?](repeating: nil, count: images.count)
+      for try await (index, image) in group { decoded[index] = image }
+      return decoded.map { $0! }
+    }
+  }
+
   /// Resizing and packing happen here, on the request's side, in parallel with other
   /// requests and with the model run in progress; the batcher's thread only runs the model.
   func embedImages(_ images: [RGBImage]) async throws -> [[Float]] {
@@ -180,5 +192,16 @@ final class ModelServices: Sendable {
     imageBatcher.close()
     textBatcher.close()
     detectionBatcher.close()
+  }
+}
+
+extension RequestLimits {
+  /// Refuses an empty list of inputs (400) and one over the batch limit (413).
+  func checkBatch(_ count: Int) throws {
+    guard count > 0 else { throw APIError.badRequest("nothing to embed: the list is empty") }
+    guard count <= maxBatch else {
+      throw APIError(
+        .contentTooLarge, "payload_too_large", "\(count) inputs in one request, the limit is \(maxBatch)")
+    }
   }
 }

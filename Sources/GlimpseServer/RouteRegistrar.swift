@@ -11,12 +11,16 @@ struct RouteRegistrar {
   let state: ServerState
   let table: RouteTable
 
-  func get(_ path: String, scope: KeyScope? = .read, _ handler: @escaping Handler) {
-    add(.get, path, scope, handler)
+  func get(
+    _ path: String, scope: KeyScope? = .read, errors: ErrorStyle = .glimpse, _ handler: @escaping Handler
+  ) {
+    add(.get, path, scope, handler, errors: errors)
   }
 
-  func post(_ path: String, scope: KeyScope? = .read, _ handler: @escaping Handler) {
-    add(.post, path, scope, handler)
+  func post(
+    _ path: String, scope: KeyScope? = .read, errors: ErrorStyle = .glimpse, _ handler: @escaping Handler
+  ) {
+    add(.post, path, scope, handler, errors: errors)
   }
 
   func put(_ path: String, scope: KeyScope? = .read, _ handler: @escaping Handler) {
@@ -28,10 +32,32 @@ struct RouteRegistrar {
   }
 
   private func add(
-    _ method: HTTPRequest.Method, _ path: String, _ scope: KeyScope?, _ handler: @escaping Handler
+    _ method: HTTPRequest.Method, _ path: String, _ scope: KeyScope?, _ handler: @escaping Handler,
+    errors: ErrorStyle = .glimpse
   ) {
-    router.on(RouterPath(stringLiteral: path), method: method, use: wrap(handler, scope: scope))
+    let wrapped = wrap(handler, scope: scope)
+    router.on(
+      RouterPath(stringLiteral: path), method: method,
+      use: errors == .glimpse ? wrapped : styled(wrapped, errors))
     table.add(path, method)
+  }
+
+  /// Every error of the route, the key check, body limit and time limit included, leaves in
+  /// the route's error shape (the error middleware renders it).
+  private func styled(_ handler: @escaping Handler, _ style: ErrorStyle) -> Handler {
+    return { request, context in
+      do {
+        return try await handler(request, context)
+      } catch {
+        var apiError = APIError(error)
+        if !(error is APIError) && apiError.status.code >= 500 {
+          // The error middleware sees only the converted error: the cause goes to the log here.
+          context.logger.error("\(request.method) \(request.uri.path) (request id \(context.id)): \(error)")
+        }
+        apiError.style = style
+        throw apiError
+      }
+    }
   }
 
   /// `scope` nil: public (health, the page, the API description).
