@@ -4,9 +4,11 @@ import PackageDescription
 
 let package = Package(
   name: "Glimpse",
-  platforms: [.macOS(.v14)],
+  // iOS for GlimpseClient in AR apps (the server targets Linux and macOS).
+  platforms: [.macOS(.v14), .iOS(.v17)],
   products: [
-    .executable(name: "glimpse", targets: ["glimpse"])
+    .executable(name: "glimpse", targets: ["glimpse"]),
+    .library(name: "GlimpseClient", targets: ["GlimpseClient"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -22,6 +24,11 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.29.0"),
     .package(url: "https://github.com/apple/swift-crypto", "3.12.0"..<"5.0.0"),
     .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+    // GlimpseClient: the runtime of the code swift-openapi-generator wrote (committed, see
+    // scripts/generate-client) and its transports.
+    .package(url: "https://github.com/apple/swift-openapi-runtime", from: "1.8.0"),
+    .package(url: "https://github.com/swift-server/swift-openapi-async-http-client", from: "1.0.0"),
+    .package(url: "https://github.com/apple/swift-openapi-urlsession", from: "1.0.0"),
   ],
   targets: [
     // Swift binding to the ONNX Runtime C API, loaded at run time with dlopen.
@@ -100,6 +107,22 @@ let package = Package(
       ],
       resources: [.copy("Web")]
     ),
+    // The Swift client: code generated from docs/openapi.yaml (Generated/, committed) and a
+    // typed layer over it, with the AR stream over a WebSocket. No UIKit or AppKit.
+    .target(
+      name: "GlimpseClient",
+      dependencies: [
+        .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+        .product(name: "OpenAPIAsyncHTTPClient", package: "swift-openapi-async-http-client"),
+        .product(
+          name: "OpenAPIURLSession", package: "swift-openapi-urlsession",
+          condition: .when(platforms: [.macOS, .iOS, .tvOS, .watchOS, .visionOS])),
+        .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+        .product(name: "Logging", package: "swift-log"),
+      ],
+      exclude: ["openapi-generator-config.yaml", "Generated/openapi.sha256"]
+    ),
     // The parsers of untrusted bytes behind one entry point, for the fuzz executable and the
     // test that replays its corpora and regression inputs.
     .target(
@@ -109,7 +132,8 @@ let package = Package(
     .executableTarget(
       name: "glimpse",
       dependencies: [
-        "Catalog", "CLIP", "Detection", "GlimpseServer", "Imaging", "ONNXRuntime", "Pipeline",
+        "Catalog", "CLIP", "Detection", "GlimpseClient", "GlimpseServer", "Imaging", "ONNXRuntime",
+        "Pipeline",
         "PostgresCatalog", "Runtime",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -141,8 +165,10 @@ let package = Package(
     .testTarget(
       name: "GlimpseServerTests",
       dependencies: [
-        "GlimpseServer", "Catalog", "CLIP", "Detection", "FuzzTargets", "Imaging", "Runtime",
+        "GlimpseServer", "GlimpseClient", "Catalog", "CLIP", "Detection", "FuzzTargets", "Imaging", "Runtime",
         .product(name: "HummingbirdTesting", package: "hummingbird"),
+        .product(name: "Crypto", package: "swift-crypto"),
+        .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
       ]
     ),
     .testTarget(name: "ImagingTests", dependencies: ["Imaging", "ONNXRuntime"], exclude: ["Fixtures"]),
