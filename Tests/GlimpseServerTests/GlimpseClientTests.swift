@@ -106,12 +106,16 @@ extension GlimpseClientTests {
     var replaced = 0
   }
 
-  /// Offers `count` frames at once, waits for the answer to the last frame sent, then sends
-  /// a corrupt frame and waits for its error.
+  /// Offers `count` frames in groups of three (each group at once, 1 ms between groups),
+  /// waits for the answer to the last frame sent, then sends a corrupt frame and waits for
+  /// its error.
   static func burst(_ stream: ARStream, frame: Data, count: Int) async throws -> BurstLog {
     var log = BurstLog()
     var answers = stream.answers.makeAsyncIterator()
-    for _ in 0..<count { stream.send(frame: frame) }
+    for index in 0..<count {
+      stream.send(frame: frame)
+      if index % 3 == 2 { try await Task.sleep(for: .milliseconds(1)) }
+    }
     while stream.framesSent + stream.framesReplacedBeforeSending < count {
       try await Task.sleep(for: .milliseconds(5))
     }
@@ -140,6 +144,7 @@ extension GlimpseClientTests {
       )
       #expect(log.sent + log.replaced == 60)
       #expect(log.replaced > 0, "frames offered faster than written replace each other")
+      #expect(log.sent >= 5, "the server sees a burst, not one frame")
       let results = log.answers.compactMap { if case .detections(let result) = $0 { result } else { nil } }
       let frames = results.map(\.frame)
       #expect(frames == frames.sorted() && Set(frames).count == frames.count, "in order, once each")
