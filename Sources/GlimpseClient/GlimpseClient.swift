@@ -23,13 +23,20 @@ public typealias ARSettings = Components.Schemas.ArSettings
 public struct GlimpseClient: Sendable {
   public let serverURL: URL
   public let apiKey: String?
+  /// How long a call waits for its answer.
+  public let timeout: Duration
   /// The generated client: every operation of the spec.
   public let raw: Client
 
-  /// `transport` defaults to URLSession on Apple platforms, AsyncHTTPClient elsewhere.
-  public init(serverURL: URL, apiKey: String? = nil, transport: (any ClientTransport)? = nil) {
+  /// `transport` defaults to URLSession on Apple platforms, AsyncHTTPClient elsewhere. A call
+  /// gives up after `timeout` (a server that cannot be reached included).
+  public init(
+    serverURL: URL, apiKey: String? = nil, timeout: Duration = .seconds(60),
+    transport: (any ClientTransport)? = nil
+  ) {
     self.serverURL = serverURL
     self.apiKey = apiKey
+    self.timeout = timeout
     var middlewares: [any ClientMiddleware] = [ErrorMiddleware()]
     if let apiKey { middlewares.append(AuthorizationMiddleware(apiKey: apiKey)) }
     raw = Client(
@@ -44,10 +51,22 @@ public struct GlimpseClient: Sendable {
     #endif
   }
 
-  /// Runs a generated call, throwing the server's error as a `GlimpseClientError`.
-  func call<T>(_ operation: () async throws -> T) async throws -> T {
+  /// Runs a generated call within `timeout`, throwing the server's error as a
+  /// `GlimpseClientError` (code `timeout` when no answer came in time). The time limit is
+  /// kept here because AsyncHTTPClient keeps retrying a refused connection past its own.
+  func call<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) async throws -> T {
+    let (timeout, serverURL) = (timeout, serverURL)
     do {
-      return try await operation()
+      return try await withThrowingTaskGroup(of: T.self) { group in
+        group.addTask { try await operation() }
+        group.addTask {
+          try await Task.sleep(for: timeout)
+          throw GlimpseClientError(
+            status: 0, code: "timeout", message: "no answer from \(serverURL) within \(timeout)")
+        }
+        defer { group.cancelAll() }
+        return try await group.next()!
+      }
     } catch {
       throw unwrapped(error)
     }
@@ -63,6 +82,11 @@ public struct GlimpseClient: Sendable {
   }
 
   // MARK: Embeddings
+
+  /// The ids of the server's models (`GET /v1/models`), the CLIP model first.
+  public func models() async throws -> [String] {
+    try await call { try await raw.listModels().ok.body.json.data.map(\.id) }
+  }
 
   /// The CLIP embedding of an image (JPEG, PNG or WebP bytes), sent as the raw body.
   public func embed(image: Data) async throws -> [Float] {

@@ -16,7 +16,8 @@ public struct GlimpseClientError: Error, Sendable, Equatable, CustomStringConver
     self.message = message
   }
 
-  public var description: String { "\(status) \(code): \(message)" }
+  /// Status 0: no HTTP answer (a time-out) or an error inside the AR stream.
+  public var description: String { status == 0 ? "\(code): \(message)" : "\(status) \(code): \(message)" }
 
   private struct Body: Decodable {
     struct Detail: Decodable {

@@ -64,6 +64,7 @@ struct Detect: AsyncParsableCommand {
   @OptionGroup var detectorOptions: DetectorOptions
   @OptionGroup var clipModel: CLIPModelOptions
   @OptionGroup var storeOptions: StoreOptions
+  @OptionGroup var server: RemoteServerOptions
 
   func validate() throws {
     guard !images.isEmpty else { throw ValidationError("give at least one image file") }
@@ -89,9 +90,26 @@ struct Detect: AsyncParsableCommand {
       throw ValidationError(
         "--model names the CLIP model used by --search; the detector's folder is --detector-model")
     }
+    try server.refuse([
+      ("--agnostic", agnostic), ("--max-det", maxDetections != 300), ("--annotate", annotate != nil),
+      ("--search-classes", searchClasses != nil), ("--detector-model", detectorOptions.modelFolder != nil),
+    ])
   }
 
   func run() async throws {
+    let reports: [DetectionReport]
+    if let client = try server.client() {
+      reports = try await runRemote(client)
+    } else {
+      reports = try await detectLocal()
+    }
+    // Failures are on standard error already; the text output lists the images that worked.
+    if json { try printJSON(reports) } else { print(reports.compactMap(\.table).joined(separator: "\n")) }
+    let failures = reports.filter { $0.error != nil }.count
+    if failures > 0 { throw ExitCode(failures == reports.count ? 1 : 2) }
+  }
+
+  private func detectLocal() async throws -> [DetectionReport] {
     let logger = clipModel.logger("glimpse.detect")
     let detector = try detectorOptions.load(runtime: clipModel.runtime, logger: logger)
     let pipeline = ObjectDetectionPipeline(detector: detector, distance: DistanceEstimator(focal: focal))
@@ -107,10 +125,7 @@ struct Detect: AsyncParsableCommand {
       }
     }
     if let search { await closeStore(search.searcher.store) }
-    // Failures are on standard error already; the text output lists the images that worked.
-    if json { try printJSON(reports) } else { print(reports.compactMap(\.table).joined(separator: "\n")) }
-    let failures = reports.filter { $0.error != nil }.count
-    if failures > 0 { throw ExitCode(failures == reports.count ? 1 : 2) }
+    return reports
   }
 
   private var focal: DistanceEstimator.Focal {

@@ -17,6 +17,7 @@ struct Embed: AsyncParsableCommand {
   var texts: [String] = []
 
   @OptionGroup var model: CLIPModelOptions
+  @OptionGroup var server: RemoteServerOptions
 
   @Flag(help: "Print one JSON object per input.")
   var json = false
@@ -32,9 +33,30 @@ struct Embed: AsyncParsableCommand {
     if dumpTensor != nil && !images.isEmpty && !texts.isEmpty {
       throw ValidationError("--dump-tensor takes either images or texts, not both")
     }
+    try server.refuse([
+      ("--dump-tensor", dumpTensor != nil), ("--exact-decode", exactDecode),
+      ("--model", model.modelFolder != nil),
+    ])
   }
 
   func run() async throws {
+    let results: [EmbeddingRecord]
+    if let client = try server.client() {
+      results = try await runRemote(client)
+    } else {
+      results = try runLocal()
+    }
+    for record in results {
+      if json {
+        try printJSONLine(record)
+      } else {
+        let preview = record.embedding.prefix(4).map { String(format: "%.4f", $0) }.joined(separator: ", ")
+        print("\(record.kind) \(record.input): dim \(record.dim) [\(preview), …]")
+      }
+    }
+  }
+
+  private func runLocal() throws -> [EmbeddingRecord] {
     let logger = model.logger("glimpse.embed")
     let (clip, _) = try model.load(logger: logger)
     var results: [EmbeddingRecord] = []
@@ -54,14 +76,7 @@ struct Embed: AsyncParsableCommand {
         EmbeddingRecord(input: $0, kind: "text", model: clip, embedding: $1)
       }
     }
-    for record in results {
-      if json {
-        try printJSONLine(record)
-      } else {
-        let preview = record.embedding.prefix(4).map { String(format: "%.4f", $0) }.joined(separator: ", ")
-        print("\(record.kind) \(record.input): dim \(record.dim) [\(preview), …]")
-      }
-    }
+    return results
   }
 
   private func decodeImage(path: String, clip: CLIPModel) throws -> RGBImage {
@@ -87,9 +102,13 @@ struct EmbeddingRecord: Encodable {
   var embedding: [Float]
 
   init(input: String, kind: String, model: CLIPModel, embedding: [Float]) {
+    self.init(input: input, kind: kind, model: model.bundle.name, embedding: embedding)
+  }
+
+  init(input: String, kind: String, model: String, embedding: [Float]) {
     self.input = input
     self.kind = kind
-    self.model = model.bundle.name
+    self.model = model
     self.dim = embedding.count
     self.embedding = embedding
   }

@@ -33,6 +33,7 @@ struct Search: AsyncParsableCommand {
 
   @OptionGroup var model: CLIPModelOptions
   @OptionGroup var storeOptions: StoreOptions
+  @OptionGroup var server: RemoteServerOptions
 
   func validate() throws {
     guard (image == nil) != (text == nil) else {
@@ -40,11 +41,33 @@ struct Search: AsyncParsableCommand {
     }
     guard (1...1000).contains(k) else { throw ValidationError("-k must be between 1 and 1000") }
     _ = try SearchFilterParser.parse(filters: filters, tags: tags)
+    try server.refuse([("--model", model.modelFolder != nil)])
   }
 
   func run() async throws {
-    let logger = model.logger("glimpse.search")
     let filter = try SearchFilterParser.parse(filters: filters, tags: tags)
+    let (results, took): ([SearchResult], Duration)
+    if let client = try server.client() {
+      let start = ContinuousClock.now
+      results = try await runRemote(client, filter: filter)
+      took = start.duration(to: .now)
+    } else {
+      (results, took) = try await searchLocal(filter)
+    }
+    if json {
+      try printJSON(results)
+      return
+    }
+    for (rank, result) in results.enumerated() {
+      let metadata = result.metadata.isEmpty ? "" : "  \(JSONValue.object(result.metadata))"
+      print(String(format: "%2d. %.4f  ", rank + 1, result.score) + result.id + metadata)
+    }
+    printError("\(results.count) results in \(took)")
+  }
+
+  /// The results and the time the catalog search took.
+  private func searchLocal(_ filter: SearchFilter) async throws -> ([SearchResult], Duration) {
+    let logger = model.logger("glimpse.search")
     let (clip, _) = try model.load(logger: logger)
     let store = try await storeOptions.open(
       model: clip.bundle.name, dimension: clip.dimension, readOnly: true)
@@ -56,24 +79,15 @@ struct Search: AsyncParsableCommand {
         0]
     }
     let start = ContinuousClock.now
-    let results: [SearchResult]
     do {
-      results = try await store.search(vector: query, k: k, filter: filter)
+      let results = try await store.search(vector: query, k: k, filter: filter)
+      let took = start.duration(to: .now)
       await closeStore(store)
+      return (results, took)
     } catch let error as CatalogError {
       await closeStore(store)
       throw CLIError("\(error)")
     }
-    let took = start.duration(to: .now)
-    if json {
-      try printJSON(results)
-      return
-    }
-    for (rank, result) in results.enumerated() {
-      let metadata = result.metadata.isEmpty ? "" : "  \(JSONValue.object(result.metadata))"
-      print(String(format: "%2d. %.4f  ", rank + 1, result.score) + result.id + metadata)
-    }
-    printError("\(results.count) results in \(took)")
   }
 }
 
