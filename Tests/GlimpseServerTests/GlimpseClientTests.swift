@@ -160,6 +160,47 @@ extension GlimpseClientTests {
   }
 }
 
+// docs/clients.md quotes this function verbatim (between the markers);
+// GlimpseClientTests.theDocsSwiftExampleRuns runs it and checks the quote.
+// docs/clients.md example: begin
+/// Adds a photo to the catalog, finds the items most like it, and lists what is in it.
+func catalogAndSearch(server: URL, photo: Data) async throws -> [String] {
+  let glimpse = GlimpseClient(
+    serverURL: server, apiKey: ProcessInfo.processInfo.environment["GLIMPSE_API_KEY"])
+  let metadata = try GlimpseMetadata(unvalidatedValue: ["brand": "acme"])
+  _ = try await glimpse.createItem(id: "boot-42", image: photo, metadata: metadata, tags: ["shoes"])
+
+  let results = try await glimpse.search(image: photo, k: 3, filter: GlimpseFilter(tags: ["shoes"]))
+  let objects = try await glimpse.detect(image: photo, fovDegrees: 60)
+  for object in objects.detections {
+    print(object.label, object.confidence, object.distanceM.map { "\($0) m" } ?? "-")
+  }
+  do {
+    _ = try await glimpse.item(id: "no-such-item")
+  } catch let error as GlimpseClientError where error.code == "not_found" {
+    print("\(error.status): \(error.message)")  // the server's own code and message
+  }
+  return results.map(\.id)
+}
+// docs/clients.md example: end
+
+extension GlimpseClientTests {
+  @Test func theDocsSwiftExampleRuns() async throws {
+    let jpeg = try ServerFixture.jpeg
+    try await ServerFixture.application(ServerFixture.readyState()).test(.live) { client in
+      let url = URL(string: "http://127.0.0.1:\(try #require(client.port))")!
+      #expect(try await catalogAndSearch(server: url, photo: jpeg) == ["boot-42"])
+    }
+    let source = try String(contentsOfFile: #filePath, encoding: .utf8)
+    let begin = try #require(source.range(of: "// docs/clients.md example: begin\n"))
+    let end = try #require(source.range(of: "// docs/clients.md example: end"))
+    let example = String(source[begin.upperBound..<end.lowerBound])
+    let doc = try String(
+      contentsOf: ServerFixture.root.appendingPathComponent("docs/clients.md"), encoding: .utf8)
+    #expect(doc.contains("```swift\n" + example + "```"), "docs/clients.md quotes the example verbatim")
+  }
+}
+
 /// The generated client is in step with the spec: scripts/generate-client records the
 /// SHA-256 of docs/openapi.yaml, its config and the files it wrote.
 @Suite struct GeneratedClientTests {
