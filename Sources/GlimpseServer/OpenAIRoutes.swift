@@ -33,7 +33,10 @@ struct OpenAIRoutes {
       vectors = try await services.embedTexts(inputs)
       tokens = try inputs.reduce(0) { $0 + (try services.clip.fedTokenCount($1)) }
     case .image:
-      let bytes = try inputs.enumerated().map { try Self.imageBytes($1, param: "input[\($0)]") }
+      var bytes: [Data] = []
+      for (index, input) in inputs.enumerated() {
+        bytes.append(try await imageBytes(input, param: "input[\(index)]"))
+      }
       vectors = try await services.embedImages(services.decodeAllForCLIP(bytes))
       tokens = 0
     }
@@ -62,22 +65,28 @@ struct OpenAIRoutes {
     }
   }
 
-  /// The image bytes of a `data:` URI (base64). Remote URLs are never fetched: the server
-  /// would become a proxy into whatever network it sits in.
-  static func imageBytes(_ input: String, param: String) throws -> Data {
+  /// The image bytes of a `data:` URI (base64), or of a URL on a host `--allow-image-urls`
+  /// names (fetched one after the other). Without the flag URLs are refused: the server would
+  /// otherwise be a proxy into whatever network it sits in.
+  private func imageBytes(_ input: String, param: String) async throws -> Data {
     let lowered = input.prefix(8).lowercased()
-    if lowered.hasPrefix("http://") || lowered.hasPrefix("https://") {
-      throw APIError.openAI(
-        .badRequest, "image_url_not_allowed",
-        "\(param): image URLs are not fetched by this server; send the image as a data: URI (data:image/jpeg;base64,...)",
-        param: param)
+    guard lowered.hasPrefix("http://") || lowered.hasPrefix("https://") else {
+      return try Self.dataURIBytes(input, param: param)
     }
+    let fetcher = ImageURLFetcher(
+      allowedHosts: state.configuration.imageURLHosts, maxBytes: state.configuration.limits.maxBodyBytes)
+    return try await fetcher.fetch(input, param: param)
+  }
+
+  /// The bytes of a base64 `data:` URI.
+  static func dataURIBytes(_ input: String, param: String) throws -> Data {
+    let lowered = input.prefix(8).lowercased()
     guard lowered.hasPrefix("data:"), let comma = input.firstIndex(of: ","),
       input[..<comma].lowercased().hasSuffix(";base64")
     else {
       throw APIError.openAI(
         .badRequest, "invalid_image",
-        "\(param) must be a base64 data: URI (data:image/jpeg;base64,...) when 'modality' is 'image'",
+        "\(param) must be a base64 data: URI (data:image/jpeg;base64,...), or a URL of a host --allow-image-urls names, when 'modality' is 'image'",
         param: param)
     }
     guard

@@ -21,6 +21,9 @@ public struct ServerConfiguration: Sendable {
   public var rateLimit: RateLimit?
   /// TLS certificate and key; nil serves plain HTTP.
   public var tls: TLSFiles?
+  /// Hosts whose image URLs `POST /v1/embeddings` may fetch (`--allow-image-urls`); empty:
+  /// image URLs are refused and the server fetches nothing.
+  public var imageURLHosts: Set<String> = []
   /// Longest wait of the first request in a model run for others to join it.
   public var maxWait: Duration = .milliseconds(2)
 

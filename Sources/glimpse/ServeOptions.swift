@@ -119,6 +119,12 @@ struct ServeAccessOptions: ParsableArguments {
     help: "Origin allowed by CORS, * for any; repeatable (env GLIMPSE_CORS_ORIGINS, comma-separated).")
   var corsOrigins: [String] = []
   @Option(
+    name: .customLong("allow-image-urls"),
+    help: ArgumentHelp(
+      "Hosts whose image URLs /v1/embeddings may fetch, comma-separated or repeated (env GLIMPSE_ALLOW_IMAGE_URLS; default none).",
+      valueName: "hosts"))
+  var imageURLHosts: [String] = []
+  @Option(
     help:
       "Requests per second per client: its API key, else its address (env GLIMPSE_RATE_LIMIT; default off).")
   var rateLimit: Double?
@@ -131,6 +137,9 @@ struct ServeAccessOptions: ParsableArguments {
     configuration.apiKeyFile = try reader.value(apiKeyFile, "GLIMPSE_API_KEY_FILE")
     configuration.requireKeyForReads = reader.isOn(requireKeyForReads, "GLIMPSE_REQUIRE_KEY_FOR_READS")
     configuration.corsOrigins = reader.list(corsOrigins, "GLIMPSE_CORS_ORIGINS")
+    configuration.imageURLHosts = Set(
+      reader.list(imageURLHosts, "GLIMPSE_ALLOW_IMAGE_URLS").flatMap { $0.split(separator: ",") }
+        .map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty })
     if let rate = try reader.positive(rateLimit, "GLIMPSE_RATE_LIMIT", "rate-limit") {
       let burst = try reader.positive(rateBurst, "GLIMPSE_RATE_BURST", "rate-burst") ?? max(1, Int(rate * 2))
       configuration.rateLimit = RateLimit(requestsPerSecond: rate, burst: burst)

@@ -101,3 +101,59 @@ import Testing
     }
   }
 }
+
+/// Image URLs: fetched only from the hosts `--allow-image-urls` names, within the body
+/// limit, following redirects only on the same host. The host is a live server here.
+@Suite struct OpenAIImageURLTests {
+  /// A host serving a photo, a large file, redirects and a 404.
+  static func imageHost(_ jpeg: Data) -> some ApplicationProtocol {
+    let router = Router()
+    router.get("photo.jpg") { _, _ in
+      Response(
+        status: .ok, headers: [.contentType: "image/jpeg"], body: .init(byteBuffer: ByteBuffer(bytes: jpeg)))
+    }
+    router.get("big.jpg") { _, _ in
+      Response(status: .ok, body: .init(byteBuffer: ByteBuffer(repeating: 0xFF, count: 300_000)))
+    }
+    router.get("same-host") { _, _ in Response(status: .found, headers: [.location: "/photo.jpg"]) }
+    router.get("other-host") { request, _ in
+      Response(status: .found, headers: [.location: "http://localhost:\(request.uri.port ?? 0)/photo.jpg"])
+    }
+    return Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+  }
+
+  @Test func imageURLsFromAllowedHostsOnly() async throws {
+    let jpeg = try ServerFixture.jpeg
+    let state = try ServerFixture.readyState {
+      $0.imageURLHosts = ["127.0.0.1"]
+      $0.limits.maxBodyBytes = 200_000
+    }
+    try await Self.imageHost(jpeg).test(.live) { host in
+      let base = "http://127.0.0.1:\(try #require(host.port))"
+      try await ServerFixture.application(state).test(.router) { client in
+        let (_, reference) = try await OpenAIRouteTests.post(
+          client, "/v1/embed", ["images": [jpeg.base64EncodedString()]])
+        for (path, status, code) in [
+          ("/photo.jpg", 200, nil), ("/same-host", 200, nil), ("/other-host", 400, "image_url_not_allowed"),
+          ("/missing", 400, "image_fetch_failed"), ("/big.jpg", 413, "payload_too_large"),
+        ] {
+          let (got, body) = try await OpenAIRouteTests.post(
+            client, "/v1/embeddings", ["model": "clip-tiny", "input": [base + path], "modality": "image"])
+          #expect(Int(got.code) == status, "\(path): \(body)")
+          if let code {
+            #expect((body["error"] as? [String: Any])?["code"] as? String == code, "\(path)")
+          } else {
+            let cos = cosine(OpenAIRouteTests.openAIVectors(body)[0], OpenAIRouteTests.vectors(reference)[0])
+            #expect(cos >= 0.99999, "\(path)")
+          }
+        }
+        let (got, body) = try await OpenAIRouteTests.post(
+          client, "/v1/embeddings",
+          ["model": "clip-tiny", "input": ["http://localhost:\(host.port!)/photo.jpg"], "modality": "image"])
+        #expect(
+          got == .badRequest
+            && (body["error"] as? [String: Any])?["code"] as? String == "image_url_not_allowed")
+      }
+    }
+  }
+}

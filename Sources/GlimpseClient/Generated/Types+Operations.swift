@@ -762,8 +762,10 @@ public enum Operations {
   /// `model` must be the loaded CLIP model's name (the first `GET /v1/models` id; another is a
   /// 404 `model_not_found`). `input` is a string or a list of strings (token-id arrays are
   /// refused); with `"modality": "image"` each input is an image as a base64 `data:` URI
-  /// (`data:image/jpeg;base64,...`); image URLs are never fetched (400
-  /// `image_url_not_allowed`). `encoding_format: base64` gives each vector as the base64
+  /// (`data:image/jpeg;base64,...`); image URLs are refused (400 `image_url_not_allowed`)
+  /// unless the server's `--allow-image-urls` names their host (then fetched within the
+  /// body limit and 10 s, redirects only on the same host; a failed fetch is a 400
+  /// `image_fetch_failed`). `encoding_format: base64` gives each vector as the base64
   /// of its float32 values, little-endian. `dimensions` is refused (400
   /// `unsupported_parameter`) unless it equals the model's dimension: CLIP embeddings are
   /// not truncatable. `usage.prompt_tokens` counts the tokens the text tower is fed (start
@@ -889,8 +891,8 @@ public enum Operations {
       /// An error on the OpenAI-compatible routes, in OpenAI's shape: `type` is
       /// `invalid_request_error` (4xx), `authentication_error` (401), `permission_error` (403),
       /// `rate_limit_error` (429) or `server_error` (5xx); `code` is Glimpse's code
-      /// (`model_not_found`, `unsupported_parameter`, `image_url_not_allowed` besides the usual
-      /// ones); `param` names the field at fault, or is null.
+      /// (`model_not_found`, `unsupported_parameter`, `image_url_not_allowed`,
+      /// `image_fetch_failed` besides the usual ones); `param` names the field at fault, or is null.
       ///
       ///
       /// - Remark: Generated from `#/paths//v1/embeddings/post(createEmbeddings)/responses/400`.
@@ -917,8 +919,8 @@ public enum Operations {
       /// An error on the OpenAI-compatible routes, in OpenAI's shape: `type` is
       /// `invalid_request_error` (4xx), `authentication_error` (401), `permission_error` (403),
       /// `rate_limit_error` (429) or `server_error` (5xx); `code` is Glimpse's code
-      /// (`model_not_found`, `unsupported_parameter`, `image_url_not_allowed` besides the usual
-      /// ones); `param` names the field at fault, or is null.
+      /// (`model_not_found`, `unsupported_parameter`, `image_url_not_allowed`,
+      /// `image_fetch_failed` besides the usual ones); `param` names the field at fault, or is null.
       ///
       ///
       /// - Remark: Generated from `#/paths//v1/embeddings/post(createEmbeddings)/responses/401`.
@@ -945,8 +947,8 @@ public enum Operations {
       /// An error on the OpenAI-compatible routes, in OpenAI's shape: `type` is
       /// `invalid_request_error` (4xx), `authentication_error` (401), `permission_error` (403),
       /// `rate_limit_error` (429) or `server_error` (5xx); `code` is Glimpse's code
-      /// (`model_not_found`, `unsupported_parameter`, `image_url_not_allowed` besides the usual
-      /// ones); `param` names the field at fault, or is null.
+      /// (`model_not_found`, `unsupported_parameter`, `image_url_not_allowed`,
+      /// `image_fetch_failed` besides the usual ones); `param` names the field at fault, or is null.
       ///
       ///
       /// - Remark: Generated from `#/paths//v1/embeddings/post(createEmbeddings)/responses/403`.
@@ -973,8 +975,8 @@ public enum Operations {
       /// An error on the OpenAI-compatible routes, in OpenAI's shape: `type` is
       /// `invalid_request_error` (4xx), `authentication_error` (401), `permission_error` (403),
       /// `rate_limit_error` (429) or `server_error` (5xx); `code` is Glimpse's code
-      /// (`model_not_found`, `unsupported_parameter`, `image_url_not_allowed` besides the usual
-      /// ones); `param` names the field at fault, or is null.
+      /// (`model_not_found`, `unsupported_parameter`, `image_url_not_allowed`,
+      /// `image_fetch_failed` besides the usual ones); `param` names the field at fault, or is null.
       ///
       ///
       /// - Remark: Generated from `#/paths//v1/embeddings/post(createEmbeddings)/responses/404`.
@@ -1001,8 +1003,8 @@ public enum Operations {
       /// An error on the OpenAI-compatible routes, in OpenAI's shape: `type` is
       /// `invalid_request_error` (4xx), `authentication_error` (401), `permission_error` (403),
       /// `rate_limit_error` (429) or `server_error` (5xx); `code` is Glimpse's code
-      /// (`model_not_found`, `unsupported_parameter`, `image_url_not_allowed` besides the usual
-      /// ones); `param` names the field at fault, or is null.
+      /// (`model_not_found`, `unsupported_parameter`, `image_url_not_allowed`,
+      /// `image_fetch_failed` besides the usual ones); `param` names the field at fault, or is null.
       ///
       ///
       /// - Remark: Generated from `#/paths//v1/embeddings/post(createEmbeddings)/responses/413`.
@@ -1029,8 +1031,8 @@ public enum Operations {
       /// An error on the OpenAI-compatible routes, in OpenAI's shape: `type` is
       /// `invalid_request_error` (4xx), `authentication_error` (401), `permission_error` (403),
       /// `rate_limit_error` (429) or `server_error` (5xx); `code` is Glimpse's code
-      /// (`model_not_found`, `unsupported_parameter`, `image_url_not_allowed` besides the usual
-      /// ones); `param` names the field at fault, or is null.
+      /// (`model_not_found`, `unsupported_parameter`, `image_url_not_allowed`,
+      /// `image_fetch_failed` besides the usual ones); `param` names the field at fault, or is null.
       ///
       ///
       /// - Remark: Generated from `#/paths//v1/embeddings/post(createEmbeddings)/responses/415`.
@@ -1057,8 +1059,8 @@ public enum Operations {
       /// An error on the OpenAI-compatible routes, in OpenAI's shape: `type` is
       /// `invalid_request_error` (4xx), `authentication_error` (401), `permission_error` (403),
       /// `rate_limit_error` (429) or `server_error` (5xx); `code` is Glimpse's code
-      /// (`model_not_found`, `unsupported_parameter`, `image_url_not_allowed` besides the usual
-      /// ones); `param` names the field at fault, or is null.
+      /// (`model_not_found`, `unsupported_parameter`, `image_url_not_allowed`,
+      /// `image_fetch_failed` besides the usual ones); `param` names the field at fault, or is null.
       ///
       ///
       /// - Remark: Generated from `#/paths//v1/embeddings/post(createEmbeddings)/responses/422`.
@@ -1085,8 +1087,8 @@ public enum Operations {
       /// An error on the OpenAI-compatible routes, in OpenAI's shape: `type` is
       /// `invalid_request_error` (4xx), `authentication_error` (401), `permission_error` (403),
       /// `rate_limit_error` (429) or `server_error` (5xx); `code` is Glimpse's code
-      /// (`model_not_found`, `unsupported_parameter`, `image_url_not_allowed` besides the usual
-      /// ones); `param` names the field at fault, or is null.
+      /// (`model_not_found`, `unsupported_parameter`, `image_url_not_allowed`,
+      /// `image_fetch_failed` besides the usual ones); `param` names the field at fault, or is null.
       ///
       ///
       /// - Remark: Generated from `#/paths//v1/embeddings/post(createEmbeddings)/responses/429`.
@@ -1113,8 +1115,8 @@ public enum Operations {
       /// An error on the OpenAI-compatible routes, in OpenAI's shape: `type` is
       /// `invalid_request_error` (4xx), `authentication_error` (401), `permission_error` (403),
       /// `rate_limit_error` (429) or `server_error` (5xx); `code` is Glimpse's code
-      /// (`model_not_found`, `unsupported_parameter`, `image_url_not_allowed` besides the usual
-      /// ones); `param` names the field at fault, or is null.
+      /// (`model_not_found`, `unsupported_parameter`, `image_url_not_allowed`,
+      /// `image_fetch_failed` besides the usual ones); `param` names the field at fault, or is null.
       ///
       ///
       /// - Remark: Generated from `#/paths//v1/embeddings/post(createEmbeddings)/responses/500`.
@@ -1141,8 +1143,8 @@ public enum Operations {
       /// An error on the OpenAI-compatible routes, in OpenAI's shape: `type` is
       /// `invalid_request_error` (4xx), `authentication_error` (401), `permission_error` (403),
       /// `rate_limit_error` (429) or `server_error` (5xx); `code` is Glimpse's code
-      /// (`model_not_found`, `unsupported_parameter`, `image_url_not_allowed` besides the usual
-      /// ones); `param` names the field at fault, or is null.
+      /// (`model_not_found`, `unsupported_parameter`, `image_url_not_allowed`,
+      /// `image_fetch_failed` besides the usual ones); `param` names the field at fault, or is null.
       ///
       ///
       /// - Remark: Generated from `#/paths//v1/embeddings/post(createEmbeddings)/responses/503`.
@@ -1169,8 +1171,8 @@ public enum Operations {
       /// An error on the OpenAI-compatible routes, in OpenAI's shape: `type` is
       /// `invalid_request_error` (4xx), `authentication_error` (401), `permission_error` (403),
       /// `rate_limit_error` (429) or `server_error` (5xx); `code` is Glimpse's code
-      /// (`model_not_found`, `unsupported_parameter`, `image_url_not_allowed` besides the usual
-      /// ones); `param` names the field at fault, or is null.
+      /// (`model_not_found`, `unsupported_parameter`, `image_url_not_allowed`,
+      /// `image_fetch_failed` besides the usual ones); `param` names the field at fault, or is null.
       ///
       ///
       /// - Remark: Generated from `#/paths//v1/embeddings/post(createEmbeddings)/responses/504`.
@@ -1315,8 +1317,8 @@ public enum Operations {
       /// An error on the OpenAI-compatible routes, in OpenAI's shape: `type` is
       /// `invalid_request_error` (4xx), `authentication_error` (401), `permission_error` (403),
       /// `rate_limit_error` (429) or `server_error` (5xx); `code` is Glimpse's code
-      /// (`model_not_found`, `unsupported_parameter`, `image_url_not_allowed` besides the usual
-      /// ones); `param` names the field at fault, or is null.
+      /// (`model_not_found`, `unsupported_parameter`, `image_url_not_allowed`,
+      /// `image_fetch_failed` besides the usual ones); `param` names the field at fault, or is null.
       ///
       ///
       /// - Remark: Generated from `#/paths//v1/models/get(listModels)/responses/401`.
@@ -1343,8 +1345,8 @@ public enum Operations {
       /// An error on the OpenAI-compatible routes, in OpenAI's shape: `type` is
       /// `invalid_request_error` (4xx), `authentication_error` (401), `permission_error` (403),
       /// `rate_limit_error` (429) or `server_error` (5xx); `code` is Glimpse's code
-      /// (`model_not_found`, `unsupported_parameter`, `image_url_not_allowed` besides the usual
-      /// ones); `param` names the field at fault, or is null.
+      /// (`model_not_found`, `unsupported_parameter`, `image_url_not_allowed`,
+      /// `image_fetch_failed` besides the usual ones); `param` names the field at fault, or is null.
       ///
       ///
       /// - Remark: Generated from `#/paths//v1/models/get(listModels)/responses/403`.
@@ -1371,8 +1373,8 @@ public enum Operations {
       /// An error on the OpenAI-compatible routes, in OpenAI's shape: `type` is
       /// `invalid_request_error` (4xx), `authentication_error` (401), `permission_error` (403),
       /// `rate_limit_error` (429) or `server_error` (5xx); `code` is Glimpse's code
-      /// (`model_not_found`, `unsupported_parameter`, `image_url_not_allowed` besides the usual
-      /// ones); `param` names the field at fault, or is null.
+      /// (`model_not_found`, `unsupported_parameter`, `image_url_not_allowed`,
+      /// `image_fetch_failed` besides the usual ones); `param` names the field at fault, or is null.
       ///
       ///
       /// - Remark: Generated from `#/paths//v1/models/get(listModels)/responses/500`.
@@ -1399,8 +1401,8 @@ public enum Operations {
       /// An error on the OpenAI-compatible routes, in OpenAI's shape: `type` is
       /// `invalid_request_error` (4xx), `authentication_error` (401), `permission_error` (403),
       /// `rate_limit_error` (429) or `server_error` (5xx); `code` is Glimpse's code
-      /// (`model_not_found`, `unsupported_parameter`, `image_url_not_allowed` besides the usual
-      /// ones); `param` names the field at fault, or is null.
+      /// (`model_not_found`, `unsupported_parameter`, `image_url_not_allowed`,
+      /// `image_fetch_failed` besides the usual ones); `param` names the field at fault, or is null.
       ///
       ///
       /// - Remark: Generated from `#/paths//v1/models/get(listModels)/responses/503`.
@@ -1427,8 +1429,8 @@ public enum Operations {
       /// An error on the OpenAI-compatible routes, in OpenAI's shape: `type` is
       /// `invalid_request_error` (4xx), `authentication_error` (401), `permission_error` (403),
       /// `rate_limit_error` (429) or `server_error` (5xx); `code` is Glimpse's code
-      /// (`model_not_found`, `unsupported_parameter`, `image_url_not_allowed` besides the usual
-      /// ones); `param` names the field at fault, or is null.
+      /// (`model_not_found`, `unsupported_parameter`, `image_url_not_allowed`,
+      /// `image_fetch_failed` besides the usual ones); `param` names the field at fault, or is null.
       ///
       ///
       /// - Remark: Generated from `#/paths//v1/models/get(listModels)/responses/504`.

@@ -40,8 +40,10 @@ public protocol APIProtocol: Sendable {
   /// `model` must be the loaded CLIP model's name (the first `GET /v1/models` id; another is a
   /// 404 `model_not_found`). `input` is a string or a list of strings (token-id arrays are
   /// refused); with `"modality": "image"` each input is an image as a base64 `data:` URI
-  /// (`data:image/jpeg;base64,...`); image URLs are never fetched (400
-  /// `image_url_not_allowed`). `encoding_format: base64` gives each vector as the base64
+  /// (`data:image/jpeg;base64,...`); image URLs are refused (400 `image_url_not_allowed`)
+  /// unless the server's `--allow-image-urls` names their host (then fetched within the
+  /// body limit and 10 s, redirects only on the same host; a failed fetch is a 400
+  /// `image_fetch_failed`). `encoding_format: base64` gives each vector as the base64
   /// of its float32 values, little-endian. `dimensions` is refused (400
   /// `unsupported_parameter`) unless it equals the model's dimension: CLIP embeddings are
   /// not truncatable. `usage.prompt_tokens` counts the tokens the text tower is fed (start
@@ -199,8 +201,10 @@ extension APIProtocol {
   /// `model` must be the loaded CLIP model's name (the first `GET /v1/models` id; another is a
   /// 404 `model_not_found`). `input` is a string or a list of strings (token-id arrays are
   /// refused); with `"modality": "image"` each input is an image as a base64 `data:` URI
-  /// (`data:image/jpeg;base64,...`); image URLs are never fetched (400
-  /// `image_url_not_allowed`). `encoding_format: base64` gives each vector as the base64
+  /// (`data:image/jpeg;base64,...`); image URLs are refused (400 `image_url_not_allowed`)
+  /// unless the server's `--allow-image-urls` names their host (then fetched within the
+  /// body limit and 10 s, redirects only on the same host; a failed fetch is a 400
+  /// `image_fetch_failed`). `encoding_format: base64` gives each vector as the base64
   /// of its float32 values, little-endian. `dimensions` is refused (400
   /// `unsupported_parameter`) unless it equals the model's dimension: CLIP embeddings are
   /// not truncatable. `usage.prompt_tokens` counts the tokens the text tower is fed (start
