@@ -1,6 +1,5 @@
 import Foundation
 import Hummingbird
-import Runtime
 
 /// `POST /v1/embeddings` and `GET /v1/models` in OpenAI's shapes, so that tools written for
 /// OpenAI's embeddings API (the `openai` packages, LangChain, LlamaIndex, vector databases)
@@ -107,7 +106,7 @@ struct OpenAIRoutes {
     // The CLIP model first: tools that take the first listed model get the embedding model.
     var names = [services.models.clipName]
     for status in services.models.statuses where !names.contains(status.name) { names.append(status.name) }
-    let created = Int(Date().timeIntervalSince1970 - state.startedAt.duration(to: .now).seconds)
+    let created = Int(Date().timeIntervalSince1970 - (state.startedAt.duration(to: .now) / .seconds(1)))
     return JSONBody.response(
       OpenAIModelList(data: names.map { OpenAIModel(id: $0, created: created) }))
   }
