@@ -70,6 +70,44 @@ public struct ItemPage: Sendable {
   }
 }
 
+/// A catalog's move to another model: a new embedding for each item that could be embedded
+/// again, by id, and the ids of those that could not (their source file is gone), removed.
+/// Every item of the catalog must be in one of the two, so that no embedding of the old model
+/// is left beside the new ones.
+public struct ModelChange: Sendable {
+  public var model: String
+  public var dimension: Int
+  public var embeddings: [String: [Float]]
+  public var removed: [String]
+
+  public init(model: String, dimension: Int, embeddings: [String: [Float]], removed: [String]) {
+    self.model = model
+    self.dimension = dimension
+    self.embeddings = embeddings
+    self.removed = removed
+  }
+
+  /// The new embeddings, checked and normalized as every stored vector is.
+  public func validatedEmbeddings() throws -> [(id: String, embedding: [Float])] {
+    try embeddings.sorted { $0.key < $1.key }.map {
+      ($0.key, try validatedVector($0.value, dimension: dimension))
+    }
+  }
+
+  /// Throws when the catalog holds `count` items, not one per id of this change.
+  public func checkCovers(itemCount count: Int) throws {
+    guard count == embeddings.count + removed.count else {
+      throw Self.changedMeanwhile(
+        "\(count) items now, \(embeddings.count + removed.count) re-embedded or removed")
+    }
+  }
+
+  /// Another writer added or removed items while they were embedded again.
+  public static func changedMeanwhile(_ detail: String) -> CatalogError {
+    .invalidRequest("the catalog changed while it was re-embedded (\(detail)): run it again")
+  }
+}
+
 public enum CatalogError: Error, Equatable, CustomStringConvertible {
   case dimensionMismatch(expected: Int, got: Int)
   case modelMismatch(catalog: String, requested: String)
@@ -88,7 +126,7 @@ public enum CatalogError: Error, Equatable, CustomStringConvertible {
     case .dimensionMismatch(let expected, let got):
       "vector has \(got) dimensions, the catalog holds \(expected)-dimensional embeddings"
     case .modelMismatch(let catalog, let requested):
-      "the catalog holds embeddings of model \(catalog), not \(requested): use another --store"
+      "the catalog holds embeddings of model \(catalog), not \(requested): re-embed it for \(requested) with `glimpse index --reembed` and that model, or use another --store"
     case .invalidVector(let problem): "invalid vector: \(problem)"
     case .invalidMetadata(let problem): "invalid metadata: \(problem)"
     case .unknownFilterField(let field, let known):
@@ -120,6 +158,10 @@ public protocol CatalogStore: Sendable {
   func search(vector: [Float], k: Int, filter: SearchFilter) async throws -> [SearchResult]
   /// Ids of items with this content hash (`glimpse index` skips files already stored).
   func ids(withContentHash hash: String) async throws -> [String]
+  /// Switches the catalog to another model (`glimpse index --reembed`), in one transaction:
+  /// every item gets its new embedding or is removed, and the catalog records the new model.
+  /// The store object keeps the old model afterwards: open the catalog again to use it.
+  func changeModel(_ change: ModelChange) async throws
   /// Throws `.unavailable` while the catalog's database cannot be reached (for `/readyz`).
   func checkAvailable() async throws
   /// The catalog's state (`/v1/hardware`, `/metrics`).

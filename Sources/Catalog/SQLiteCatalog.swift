@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Synchronization
 
 /// The embedded catalog: one SQLite file in WAL mode (the source of truth) and in-memory
 /// indexes derived from it on open (exact, plus HNSW for large catalogs, resumed from a
@@ -18,6 +19,9 @@ public final class SQLiteCatalog: CatalogStore, @unchecked Sendable {
   private let database: DatabasePool
   private let index: CatalogIndex
   private let lock: CatalogLock?
+  /// Set once `changeModel` has committed: this object's index holds the old model's vectors
+  /// then, and must never be written as a snapshot of the new one.
+  private let modelChanged = Atomic<Bool>(false)
   private var snapshotPath: String { path + ".hnsw" }
 
   /// Opens (or creates) the catalog at `path` for embeddings of `model`, `dimension` wide.
@@ -208,7 +212,8 @@ public final class SQLiteCatalog: CatalogStore, @unchecked Sendable {
   public func saveIndexSnapshot() throws {
     // Writes and deletes since the snapshot are caught up from SQLite on open anyway: only
     // vectors added to the graph are worth the (for a million items, seconds-long) write.
-    guard !readOnly, index.options.snapshots, let approximate = index.approximateIndex,
+    guard !readOnly, !modelChanged.load(ordering: .relaxed), index.options.snapshots,
+      let approximate = index.approximateIndex,
       approximate.hasUnsavedAdditions
     else { return }
     // On the writer queue, so that no commit lands between reading the sequence and the labels.
@@ -324,6 +329,31 @@ public final class SQLiteCatalog: CatalogStore, @unchecked Sendable {
       db.afterNextTransaction { _ in index.applyRemove(id) }
       return db.changesCount > 0
     }
+  }
+
+  /// Every row gets its new embedding and the write sequence of this change, so that an HNSW
+  /// snapshot of the old model (same dimension or not) is never resumed; the snapshot files
+  /// are removed as well.
+  public func changeModel(_ change: ModelChange) async throws {
+    guard !readOnly else { throw CatalogError.invalidRequest("the catalog is open read-only") }
+    let embeddings = try change.validatedEmbeddings()
+    try await database.write { db in
+      try change.checkCovers(itemCount: try Int.fetchOne(db, sql: "SELECT count(*) FROM items") ?? 0)
+      let sequence = try Self.nextSequence(db)
+      for id in change.removed { try db.execute(sql: "DELETE FROM items WHERE id = ?", arguments: [id]) }
+      let update = try db.cachedStatement(sql: "UPDATE items SET embedding = ?, seq = ? WHERE id = ?")
+      for (id, embedding) in embeddings {
+        try update.execute(arguments: [vectorBlob(embedding), sequence, id])
+        guard db.changesCount == 1 else { throw ModelChange.changedMeanwhile("item \(id) is gone") }
+      }
+      try db.execute(
+        sql: "UPDATE catalog_info SET value = ? WHERE key = 'model'", arguments: [change.model])
+      try db.execute(
+        sql: "UPDATE catalog_info SET value = ? WHERE key = 'dimension'",
+        arguments: [String(change.dimension)])
+    }
+    modelChanged.store(true, ordering: .relaxed)
+    for file in [snapshotPath, snapshotPath + ".labels"] { try? FileManager.default.removeItem(atPath: file) }
   }
 
   /// Items in id order; the cursor is the last id of the previous page.

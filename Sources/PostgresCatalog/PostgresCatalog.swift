@@ -181,6 +181,16 @@ public final class PostgresCatalog: CatalogStore {
     }
   }
 
+  /// One transaction that replaces the embedding column (`PostgresModelChange`).
+  public func changeModel(_ change: ModelChange) async throws {
+    let logger = logger
+    try await pool.call("change_model", "cannot re-embed the catalog", statements: 8) { client in
+      try await client.withTransaction(logger: logger) { connection in
+        try await PostgresModelChange.run(change, connection, logger: logger)
+      }
+    }
+  }
+
   /// Items in id order (bytewise); the cursor is the last id of the previous page.
   public func list(cursor: String?, limit: Int) async throws -> ItemPage {
     guard limit > 0 else { throw CatalogError.invalidRequest("limit must be positive") }

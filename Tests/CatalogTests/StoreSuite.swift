@@ -153,3 +153,46 @@ enum StoreSuite {
     #expect(throws: CatalogError.self) { try JSONValue.object(fromJSON: Data("{broken".utf8)) }
   }
 }
+
+/// `changeModel` (`glimpse index --reembed`), on a store of model "old" with 8 dimensions and
+/// a way to open it again with another model.
+enum ModelChangeSuite {
+  static func run(
+    _ store: CatalogStore, reopen: (_ model: String, _ dimension: Int) async throws -> CatalogStore
+  ) async throws {
+    try await store.upsert((0..<5).map { StoreSuite.item("item-\($0)", seed: $0, tags: ["t"]) })
+    let incomplete = ModelChange(
+      model: "new", dimension: 6, embeddings: ["item-0": StoreSuite.vector(100, dimension: 6)], removed: [])
+    await #expect(throws: CatalogError.self, "an item neither re-embedded nor removed") {
+      try await store.changeModel(incomplete)
+    }
+    let wrongWidth = ModelChange(
+      model: "new", dimension: 6,
+      embeddings: Dictionary(uniqueKeysWithValues: (0..<4).map { ("item-\($0)", StoreSuite.vector($0)) }),
+      removed: ["item-4"])
+    await #expect(throws: CatalogError.dimensionMismatch(expected: 6, got: 8)) {
+      try await store.changeModel(wrongWidth)
+    }
+    #expect(try await store.count() == 5, "a refused change leaves the catalog whole")
+
+    let change = ModelChange(
+      model: "new", dimension: 6,
+      embeddings: Dictionary(
+        uniqueKeysWithValues: (0..<4).map { ("item-\($0)", StoreSuite.vector(100 + $0, dimension: 6)) }),
+      removed: ["item-4"])
+    try await store.changeModel(change)
+
+    await #expect(throws: CatalogError.modelMismatch(catalog: "new", requested: "old")) {
+      _ = try await reopen("old", 8)
+    }
+    let reopened = try await reopen("new", 6)
+    #expect(try await reopened.count() == 4)
+    #expect(try await reopened.get(id: "item-4") == nil)
+    let moved = try #require(try await reopened.get(id: "item-2"))
+    #expect(moved.tags == ["t"], "only the embedding changes")
+    let hits = try await reopened.search(
+      vector: StoreSuite.vector(102, dimension: 6), k: 1, filter: SearchFilter())
+    #expect(hits.first?.id == "item-2")
+    #expect(hits.first.map { $0.score > 0.999 } == true)
+  }
+}
