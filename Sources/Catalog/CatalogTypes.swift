@@ -10,11 +10,20 @@ public struct CatalogItem: Sendable, Equatable, Codable {
   public var contentHash: String?
   public var createdAt: Date
   public var updatedAt: Date
+  /// A small JPEG of the item's image (`Thumbnail`), written with the item when set. It is kept
+  /// with the content hash it was made for and served only while the item has that hash, so an
+  /// item written again without one (metadata changes) keeps it, and one given another image
+  /// without one loses it. Never part of the item's JSON: `thumbnail(id:)` reads it.
+  public var thumbnail: Data?
+
+  enum CodingKeys: String, CodingKey {
+    case id, embedding, metadata, tags, sourcePath, contentHash, createdAt, updatedAt
+  }
 
   public init(
     id: String = UUID().uuidString.lowercased(), embedding: [Float], metadata: [String: JSONValue] = [:],
     tags: [String] = [], sourcePath: String? = nil, contentHash: String? = nil,
-    createdAt: Date = Date(), updatedAt: Date = Date()
+    createdAt: Date = Date(), updatedAt: Date = Date(), thumbnail: Data? = nil
   ) {
     self.id = id
     self.embedding = embedding
@@ -24,6 +33,7 @@ public struct CatalogItem: Sendable, Equatable, Codable {
     self.contentHash = contentHash
     self.createdAt = createdAt
     self.updatedAt = updatedAt
+    self.thumbnail = thumbnail
   }
 }
 
@@ -152,6 +162,8 @@ public protocol CatalogStore: Sendable {
   /// returns the first answer instead.
   func create(_ item: CatalogItem, idempotency: IdempotentRequest?) async throws -> CreateOutcome
   func get(id: String) async throws -> CatalogItem?
+  /// The item's thumbnail (JPEG), nil when it has none for its current content.
+  func thumbnail(id: String) async throws -> Data?
   @discardableResult func delete(id: String) async throws -> Bool
   func list(cursor: String?, limit: Int) async throws -> ItemPage
   func count() async throws -> Int

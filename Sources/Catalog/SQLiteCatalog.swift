@@ -142,6 +142,17 @@ public final class SQLiteCatalog: CatalogStore, @unchecked Sendable {
           CREATE INDEX idempotency_keys_created_at ON idempotency_keys(created_at);
           """)
     }
+    // Thumbnails apart from the items: opening a catalog reads every item row into memory.
+    migrator.registerMigration("v4-thumbnails") { db in
+      try db.execute(
+        sql: """
+          CREATE TABLE thumbnails (
+            id TEXT PRIMARY KEY REFERENCES items(id) ON DELETE CASCADE,
+            content_hash TEXT NOT NULL,
+            image BLOB NOT NULL
+          );
+          """)
+    }
     return migrator
   }
 
@@ -292,6 +303,11 @@ public final class SQLiteCatalog: CatalogStore, @unchecked Sendable {
         item.sourcePath, item.contentHash, item.createdAt.timeIntervalSince1970,
         item.updatedAt.timeIntervalSince1970, sequence,
       ])
+    if let thumbnail = item.thumbnail, let hash = item.contentHash, db.changesCount > 0 {
+      try db.execute(
+        sql: "INSERT OR REPLACE INTO thumbnails (id, content_hash, image) VALUES (?, ?, ?)",
+        arguments: [item.id, hash, thumbnail])
+    }
   }
 
   /// Inserts unless the id exists, in one write transaction (SQLite runs one writer at a time,
@@ -317,6 +333,17 @@ public final class SQLiteCatalog: CatalogStore, @unchecked Sendable {
   public func get(id: String) async throws -> CatalogItem? {
     try await database.read { db in
       try Row.fetchOne(db, sql: "SELECT * FROM items WHERE id = ?", arguments: [id]).map(Self.item)
+    }
+  }
+
+  public func thumbnail(id: String) async throws -> Data? {
+    try await database.read { db in
+      try Data.fetchOne(
+        db,
+        sql: """
+          SELECT thumbnails.image FROM thumbnails JOIN items ON items.id = thumbnails.id
+          WHERE thumbnails.id = ? AND thumbnails.content_hash = items.content_hash
+          """, arguments: [id])
     }
   }
 

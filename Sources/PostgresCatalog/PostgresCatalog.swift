@@ -137,6 +137,7 @@ public final class PostgresCatalog: CatalogStore {
         for batch in batches {
           try await connection.query(try PostgresUpsert.query(batch), logger: logger)
         }
+        try await PostgresThumbnails.write(prepared, connection, logger: logger)
       }
     }
   }
@@ -167,6 +168,13 @@ public final class PostgresCatalog: CatalogStore {
         return try PostgresEncoding.item(row)
       }
       return nil
+    }
+  }
+
+  public func thumbnail(id: String) async throws -> Data? {
+    let logger = logger
+    return try await reader.call("thumbnail", "cannot read the thumbnail of item \(id)") { client in
+      try await PostgresThumbnails.read(id: id, client, logger: logger)
     }
   }
 

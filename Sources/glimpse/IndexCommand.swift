@@ -42,6 +42,7 @@ struct Index: AsyncParsableCommand {
   @Flag(help: "One JSON line per file and a JSON summary.")
   var json = false
 
+  @OptionGroup var thumbnails: ThumbnailOptions
   @OptionGroup var model: CLIPModelOptions
   @OptionGroup var storeOptions: StoreOptions
 
@@ -62,7 +63,8 @@ struct Index: AsyncParsableCommand {
     let progress = IndexProgress(total: scan.files.count, json: json)
     for folder in scan.unreadable { progress.record(.failed(path: folder.path, reason: folder.reason)) }
     let indexer = FolderIndexer(
-      clip: clip, store: store, tags: parsedTags, metadata: metadata, batchSize: batchSize)
+      clip: clip, store: store, tags: parsedTags, metadata: metadata, batchSize: batchSize,
+      thumbnails: thumbnails.enabled)
     try await indexer.run(scan.files) { progress.record($0) }
     await closeStore(store)
     progress.finish()

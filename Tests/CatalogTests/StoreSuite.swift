@@ -27,6 +27,37 @@ enum StoreSuite {
     try await badInputIsRefused(store)
     try await concurrentCreatesOfOneIdCreateItOnce(store)
     try await idempotencyKeysReplayTheFirstAnswer(store)
+    try await thumbnailsFollowTheirItem(store)
+  }
+
+  /// A thumbnail is served while its item keeps the content it was made from, survives a
+  /// rewrite of the item's metadata, and goes with the item.
+  static func thumbnailsFollowTheirItem(_ store: CatalogStore) async throws {
+    let picture = Data([0xFF, 0xD8, 1, 2, 3])
+    var item = CatalogItem(id: "pictured", embedding: vector(1), contentHash: "hash-1", thumbnail: picture)
+    try await store.upsert([item])
+    #expect(try await store.thumbnail(id: "pictured") == picture)
+    item.thumbnail = nil
+    item.metadata = ["color": .string("red")]
+    try await store.upsert([item])
+    #expect(try await store.thumbnail(id: "pictured") == picture, "same content: kept")
+    item.contentHash = "hash-2"
+    try await store.upsert([item])
+    #expect(try await store.thumbnail(id: "pictured") == nil, "another image: not the old picture")
+    item.contentHash = "hash-1"
+    try await store.delete(id: "pictured")
+    try await store.upsert([item])
+    #expect(try await store.thumbnail(id: "pictured") == nil, "deleted with its item")
+    let created = CatalogItem(id: "created", embedding: vector(2), contentHash: "h", thumbnail: picture)
+    #expect(try await store.create(created, idempotency: nil) == .created)
+    #expect(try await store.thumbnail(id: "created") == picture)
+    var loser = created
+    loser.thumbnail = Data([9])
+    #expect(try await store.create(loser, idempotency: nil) == .exists)
+    #expect(try await store.thumbnail(id: "created") == picture, "a refused create writes no thumbnail")
+    #expect(try await store.thumbnail(id: "no-such-item") == nil)
+    try await store.delete(id: "created")
+    try await store.delete(id: "pictured")
   }
 
   /// 16 creates of one new id at once, 10 rounds: exactly one `.created` a round, and the

@@ -83,6 +83,28 @@ import Testing
       try CLIRunner.run(["search", "--image", query, "--store", store]).status == 1, "clip-tiny refused now")
   }
 
+  /// `index` keeps a thumbnail of each image (a JPEG, longest side 256 at most), and none
+  /// with --no-thumbnails.
+  @Test func indexKeepsThumbnails() async throws {
+    let photos = folder.appendingPathComponent("photos")
+    try FileManager.default.createDirectory(at: photos, withIntermediateDirectories: true)
+    for name in ["item000.jpg", "item004.jpg"] {
+      try FileManager.default.copyItem(
+        at: CLIRunner.indexFolder.appendingPathComponent(name), to: photos.appendingPathComponent(name))
+    }
+    let plain = folder.appendingPathComponent("plain.sqlite").path
+    #expect(try CLIRunner.run(["index", photos.path, "--store", store]).status == 0)
+    #expect(try CLIRunner.run(["index", photos.path, "--store", plain, "--no-thumbnails"]).status == 0)
+    let catalog = try SQLiteCatalog.openExisting(path: store, readOnly: true)
+    for id in ["item000.jpg", "item004.jpg"] {
+      let thumbnail = try #require(try await catalog.thumbnail(id: id))
+      #expect(thumbnail.starts(with: [0xFF, 0xD8]), "a JPEG")
+      #expect(thumbnail.count < 30_000)
+    }
+    #expect(
+      try await SQLiteCatalog.openExisting(path: plain, readOnly: true).thumbnail(id: "item000.jpg") == nil)
+  }
+
   @Test func sidecarEntriesMustBeObjects() throws {
     let sidecar = folder.appendingPathComponent("meta.json")
     try Data(#"{"item000.jpg": [1, 2]}"#.utf8).write(to: sidecar)
