@@ -60,7 +60,10 @@ let package = Package(
     // The catalog: store interface, embedded SQLite store, exact and HNSW vector indexes.
     .target(
       name: "Catalog",
-      dependencies: ["CFaissBridge", "CVectorKernels", .product(name: "GRDB", package: "GRDB.swift")]
+      dependencies: [
+        "CFaissBridge", "CVectorKernels", .product(name: "GRDB", package: "GRDB.swift"),
+        .product(name: "Logging", package: "swift-log"),
+      ]
     ),
     // The catalog in PostgreSQL with pgvector, for catalogs shared by several servers.
     .target(

@@ -163,6 +163,9 @@ final class ApproximateIndex: @unchecked Sendable {
       }
     } catch {
       // Leave the items in the tail: they stay searchable exactly.
+      CatalogLog.warnOnce(
+        "graph_add_failed", "cannot add vectors to the HNSW graph; they stay searchable by the exact scan",
+        ["error": "\(error)"])
       return
     }
     state.withLock {

@@ -61,7 +61,7 @@ public final class SQLiteCatalog: CatalogStore, @unchecked Sendable {
     }
     index = CatalogIndex(dimension: dimension, options: options)
     try loadIndex()
-    if !readOnly { index.requestSnapshot = { [weak self] in try? self?.saveIndexSnapshot() } }
+    if !readOnly { index.requestSnapshot = { [weak self] in self?.saveSnapshotOrWarn() } }
   }
 
   private static var writerConfiguration: Configuration {
@@ -207,12 +207,30 @@ public final class SQLiteCatalog: CatalogStore, @unchecked Sendable {
     do {
       let graph = try HNSWGraph(contentsOf: snapshotPath)
       let (labels, sequence) = try HNSWSnapshot.readLabels(from: snapshotPath + ".labels")
-      guard graph.dimension == dimension, labels.count == graph.count else { return nil }
+      guard graph.dimension == dimension, labels.count == graph.count else {
+        CatalogLog.warnOnce(
+          "snapshot_unreadable", "the HNSW snapshot does not match the catalog; rebuilding the graph",
+          ["path": "\(snapshotPath)"])
+        return nil
+      }
       return ApproximateIndex(graph: graph, labels: labels, parameters: index.options.hnsw) {
         isCurrent($0, Int64(sequence))
       }
     } catch {
+      CatalogLog.warnOnce(
+        "snapshot_unreadable", "the HNSW snapshot is unreadable; rebuilding the graph",
+        ["path": "\(snapshotPath)", "error": "\(error)"])
       return nil
+    }
+  }
+
+  private func saveSnapshotOrWarn() {
+    do {
+      try saveIndexSnapshot()
+    } catch {
+      CatalogLog.warnOnce(
+        "snapshot_write_failed", "cannot write the HNSW snapshot; the next open rebuilds the graph",
+        ["path": "\(snapshotPath)", "error": "\(error)"])
     }
   }
 
