@@ -78,7 +78,7 @@ let package = Package(
     // YOLO detection: Ultralytics exports, letterbox, NMS, distance estimates.
     .target(
       name: "Detection",
-      dependencies: ["Imaging", "ONNXRuntime", "Runtime", .product(name: "Logging", package: "swift-log")]
+      dependencies: ["Imaging", "ONNXRuntime", .product(name: "Logging", package: "swift-log")]
     ),
     // Detection with distances, and detect-then-search (crops embedded by CLIP, catalog
     // matches): the logic the CLI and the server share.
