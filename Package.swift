@@ -67,7 +67,10 @@ let package = Package(
     // The catalog: store interface, embedded SQLite store, exact and HNSW vector indexes.
     .target(
       name: "Catalog",
-      dependencies: ["CFaissBridge", "CVectorKernels", .product(name: "GRDB", package: "GRDB.swift")]
+      dependencies: [
+        "CFaissBridge", "CVectorKernels", .product(name: "GRDB", package: "GRDB.swift"),
+        .product(name: "Logging", package: "swift-log"),
+      ]
     ),
     // The catalog in PostgreSQL with pgvector, for catalogs shared by several servers.
     .target(
@@ -82,7 +85,7 @@ let package = Package(
     // YOLO detection: Ultralytics exports, letterbox, NMS, distance estimates.
     .target(
       name: "Detection",
-      dependencies: ["Imaging", "ONNXRuntime", "Runtime", .product(name: "Logging", package: "swift-log")]
+      dependencies: ["Imaging", "ONNXRuntime", .product(name: "Logging", package: "swift-log")]
     ),
     // Detection with distances, and detect-then-search (crops embedded by CLIP, catalog
     // matches): the logic the CLI and the server share.
@@ -182,4 +185,14 @@ if Context.environment["GLIMPSE_FUZZ"] == "1" {
   package.products.append(.executable(name: "glimpse-fuzz", targets: ["glimpse-fuzz"]))
   package.targets.append(
     .executableTarget(name: "glimpse-fuzz", dependencies: ["FuzzTargets"], path: "Fuzz/Sources/glimpse-fuzz"))
+  // The decoders and the tokenizer are optimised as libFuzzer advises: at -Onone with ASan the
+  // pixel loops take most of each execution (the image target ran 80 executions a second), and
+  // an optimised build keeps locals in registers, where the libpng shim's setjmp bug showed.
+  for target in package.targets {
+    switch target.name {
+    case "Imaging", "Tokenizers": target.swiftSettings = [.unsafeFlags(["-O"])]
+    case "CImageCodecs": target.cSettings = [.unsafeFlags(["-O2"])]
+    default: break
+    }
+  }
 }

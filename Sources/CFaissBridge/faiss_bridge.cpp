@@ -90,6 +90,5 @@ int glimpse_hnsw_search(
 
 void glimpse_hnsw_set_ef_search(glimpse_hnsw *index, int ef_search) { index->index->hnsw.efSearch = ef_search; }
 
-void glimpse_faiss_set_threads(int threads) { omp_set_num_threads(threads); }
 
 void glimpse_faiss_free_error(char *error) { free(error); }

@@ -144,7 +144,7 @@ final class ApproximateIndex: @unchecked Sendable {
       let elapsed = previous.time.duration(to: now)
       let rate =
         Double(current - previous.arrivals)
-        / max(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, 1e-3)
+        / max(elapsed / .seconds(1), 1e-3)
       previous = (current, now)
       if rate < 5000 { return }
       Thread.sleep(forTimeInterval: 0.2)
@@ -163,6 +163,9 @@ final class ApproximateIndex: @unchecked Sendable {
       }
     } catch {
       // Leave the items in the tail: they stay searchable exactly.
+      CatalogLog.warnOnce(
+        "graph_add_failed", "cannot add vectors to the HNSW graph; they stay searchable by the exact scan",
+        ["error": "\(error)"])
       return
     }
     state.withLock {

@@ -56,7 +56,11 @@ final class CatalogIndex: @unchecked Sendable {
     do {
       created = try snapshot ?? ApproximateIndex(dimension: exact.dimension, parameters: options.hnsw)
     } catch {
-      return  // Without a graph every search is exact: slower, still correct.
+      // Without a graph every search is exact: slower, still correct.
+      CatalogLog.warnOnce(
+        "graph_unavailable", "cannot build the HNSW graph; every search is an exact scan",
+        ["error": "\(error)"])
+      return
     }
     created.vectorSource = { [exact] ids in exact.vectors(of: ids) }
     let every = options.snapshotEvery

@@ -10,11 +10,20 @@ public struct CatalogItem: Sendable, Equatable, Codable {
   public var contentHash: String?
   public var createdAt: Date
   public var updatedAt: Date
+  /// A small JPEG of the item's image (`Thumbnail`), written with the item when set. It is kept
+  /// with the content hash it was made for and served only while the item has that hash, so an
+  /// item written again without one (metadata changes) keeps it, and one given another image
+  /// without one loses it. Never part of the item's JSON: `thumbnail(id:)` reads it.
+  public var thumbnail: Data?
+
+  enum CodingKeys: String, CodingKey {
+    case id, embedding, metadata, tags, sourcePath, contentHash, createdAt, updatedAt
+  }
 
   public init(
     id: String = UUID().uuidString.lowercased(), embedding: [Float], metadata: [String: JSONValue] = [:],
     tags: [String] = [], sourcePath: String? = nil, contentHash: String? = nil,
-    createdAt: Date = Date(), updatedAt: Date = Date()
+    createdAt: Date = Date(), updatedAt: Date = Date(), thumbnail: Data? = nil
   ) {
     self.id = id
     self.embedding = embedding
@@ -24,6 +33,7 @@ public struct CatalogItem: Sendable, Equatable, Codable {
     self.contentHash = contentHash
     self.createdAt = createdAt
     self.updatedAt = updatedAt
+    self.thumbnail = thumbnail
   }
 }
 
@@ -70,6 +80,44 @@ public struct ItemPage: Sendable {
   }
 }
 
+/// A catalog's move to another model: a new embedding for each item that could be embedded
+/// again, by id, and the ids of those that could not (their source file is gone), removed.
+/// Every item of the catalog must be in one of the two, so that no embedding of the old model
+/// is left beside the new ones.
+public struct ModelChange: Sendable {
+  public var model: String
+  public var dimension: Int
+  public var embeddings: [String: [Float]]
+  public var removed: [String]
+
+  public init(model: String, dimension: Int, embeddings: [String: [Float]], removed: [String]) {
+    self.model = model
+    self.dimension = dimension
+    self.embeddings = embeddings
+    self.removed = removed
+  }
+
+  /// The new embeddings, checked and normalized as every stored vector is.
+  public func validatedEmbeddings() throws -> [(id: String, embedding: [Float])] {
+    try embeddings.sorted { $0.key < $1.key }.map {
+      ($0.key, try validatedVector($0.value, dimension: dimension))
+    }
+  }
+
+  /// Throws when the catalog holds `count` items, not one per id of this change.
+  public func checkCovers(itemCount count: Int) throws {
+    guard count == embeddings.count + removed.count else {
+      throw Self.changedMeanwhile(
+        "\(count) items now, \(embeddings.count + removed.count) re-embedded or removed")
+    }
+  }
+
+  /// Another writer added or removed items while they were embedded again.
+  public static func changedMeanwhile(_ detail: String) -> CatalogError {
+    .invalidRequest("the catalog changed while it was re-embedded (\(detail)): run it again")
+  }
+}
+
 public enum CatalogError: Error, Equatable, CustomStringConvertible {
   case dimensionMismatch(expected: Int, got: Int)
   case modelMismatch(catalog: String, requested: String)
@@ -88,7 +136,7 @@ public enum CatalogError: Error, Equatable, CustomStringConvertible {
     case .dimensionMismatch(let expected, let got):
       "vector has \(got) dimensions, the catalog holds \(expected)-dimensional embeddings"
     case .modelMismatch(let catalog, let requested):
-      "the catalog holds embeddings of model \(catalog), not \(requested): use another --store"
+      "the catalog holds embeddings of model \(catalog), not \(requested): re-embed it for \(requested) with `glimpse index --reembed` and that model, or use another --store"
     case .invalidVector(let problem): "invalid vector: \(problem)"
     case .invalidMetadata(let problem): "invalid metadata: \(problem)"
     case .unknownFilterField(let field, let known):
@@ -114,12 +162,18 @@ public protocol CatalogStore: Sendable {
   /// returns the first answer instead.
   func create(_ item: CatalogItem, idempotency: IdempotentRequest?) async throws -> CreateOutcome
   func get(id: String) async throws -> CatalogItem?
+  /// The item's thumbnail (JPEG), nil when it has none for its current content.
+  func thumbnail(id: String) async throws -> Data?
   @discardableResult func delete(id: String) async throws -> Bool
   func list(cursor: String?, limit: Int) async throws -> ItemPage
   func count() async throws -> Int
   func search(vector: [Float], k: Int, filter: SearchFilter) async throws -> [SearchResult]
   /// Ids of items with this content hash (`glimpse index` skips files already stored).
   func ids(withContentHash hash: String) async throws -> [String]
+  /// Switches the catalog to another model (`glimpse index --reembed`), in one transaction:
+  /// every item gets its new embedding or is removed, and the catalog records the new model.
+  /// The store object keeps the old model afterwards: open the catalog again to use it.
+  func changeModel(_ change: ModelChange) async throws
   /// Throws `.unavailable` while the catalog's database cannot be reached (for `/readyz`).
   func checkAvailable() async throws
   /// The catalog's state (`/v1/hardware`, `/metrics`).

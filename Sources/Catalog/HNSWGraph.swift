@@ -70,8 +70,6 @@ final class HNSWGraph: @unchecked Sendable {
     }
   }
 
-  static func setThreads(_ threads: Int) { glimpse_faiss_set_threads(Int32(threads)) }
-
   private static func failure(_ error: UnsafeMutablePointer<CChar>?, _ context: String) -> CatalogError {
     defer { glimpse_faiss_free_error(error) }
     return .storage("\(context): \(error.map { String(cString: $0) } ?? "unknown error")")

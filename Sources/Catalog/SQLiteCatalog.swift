@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Synchronization
 
 /// The embedded catalog: one SQLite file in WAL mode (the source of truth) and in-memory
 /// indexes derived from it on open (exact, plus HNSW for large catalogs, resumed from a
@@ -18,6 +19,9 @@ public final class SQLiteCatalog: CatalogStore, @unchecked Sendable {
   private let database: DatabasePool
   private let index: CatalogIndex
   private let lock: CatalogLock?
+  /// Set once `changeModel` has committed: this object's index holds the old model's vectors
+  /// then, and must never be written as a snapshot of the new one.
+  private let modelChanged = Atomic<Bool>(false)
   private var snapshotPath: String { path + ".hnsw" }
 
   /// Opens (or creates) the catalog at `path` for embeddings of `model`, `dimension` wide.
@@ -57,7 +61,7 @@ public final class SQLiteCatalog: CatalogStore, @unchecked Sendable {
     }
     index = CatalogIndex(dimension: dimension, options: options)
     try loadIndex()
-    if !readOnly { index.requestSnapshot = { [weak self] in try? self?.saveIndexSnapshot() } }
+    if !readOnly { index.requestSnapshot = { [weak self] in self?.saveSnapshotOrWarn() } }
   }
 
   private static var writerConfiguration: Configuration {
@@ -138,6 +142,17 @@ public final class SQLiteCatalog: CatalogStore, @unchecked Sendable {
           CREATE INDEX idempotency_keys_created_at ON idempotency_keys(created_at);
           """)
     }
+    // Thumbnails apart from the items: opening a catalog reads every item row into memory.
+    migrator.registerMigration("v4-thumbnails") { db in
+      try db.execute(
+        sql: """
+          CREATE TABLE thumbnails (
+            id TEXT PRIMARY KEY REFERENCES items(id) ON DELETE CASCADE,
+            content_hash TEXT NOT NULL,
+            image BLOB NOT NULL
+          );
+          """)
+    }
     return migrator
   }
 
@@ -192,12 +207,30 @@ public final class SQLiteCatalog: CatalogStore, @unchecked Sendable {
     do {
       let graph = try HNSWGraph(contentsOf: snapshotPath)
       let (labels, sequence) = try HNSWSnapshot.readLabels(from: snapshotPath + ".labels")
-      guard graph.dimension == dimension, labels.count == graph.count else { return nil }
+      guard graph.dimension == dimension, labels.count == graph.count else {
+        CatalogLog.warnOnce(
+          "snapshot_unreadable", "the HNSW snapshot does not match the catalog; rebuilding the graph",
+          ["path": "\(snapshotPath)"])
+        return nil
+      }
       return ApproximateIndex(graph: graph, labels: labels, parameters: index.options.hnsw) {
         isCurrent($0, Int64(sequence))
       }
     } catch {
+      CatalogLog.warnOnce(
+        "snapshot_unreadable", "the HNSW snapshot is unreadable; rebuilding the graph",
+        ["path": "\(snapshotPath)", "error": "\(error)"])
       return nil
+    }
+  }
+
+  private func saveSnapshotOrWarn() {
+    do {
+      try saveIndexSnapshot()
+    } catch {
+      CatalogLog.warnOnce(
+        "snapshot_write_failed", "cannot write the HNSW snapshot; the next open rebuilds the graph",
+        ["path": "\(snapshotPath)", "error": "\(error)"])
     }
   }
 
@@ -208,7 +241,8 @@ public final class SQLiteCatalog: CatalogStore, @unchecked Sendable {
   public func saveIndexSnapshot() throws {
     // Writes and deletes since the snapshot are caught up from SQLite on open anyway: only
     // vectors added to the graph are worth the (for a million items, seconds-long) write.
-    guard !readOnly, index.options.snapshots, let approximate = index.approximateIndex,
+    guard !readOnly, !modelChanged.load(ordering: .relaxed), index.options.snapshots,
+      let approximate = index.approximateIndex,
       approximate.hasUnsavedAdditions
     else { return }
     // On the writer queue, so that no commit lands between reading the sequence and the labels.
@@ -287,6 +321,11 @@ public final class SQLiteCatalog: CatalogStore, @unchecked Sendable {
         item.sourcePath, item.contentHash, item.createdAt.timeIntervalSince1970,
         item.updatedAt.timeIntervalSince1970, sequence,
       ])
+    if let thumbnail = item.thumbnail, let hash = item.contentHash, db.changesCount > 0 {
+      try db.execute(
+        sql: "INSERT OR REPLACE INTO thumbnails (id, content_hash, image) VALUES (?, ?, ?)",
+        arguments: [item.id, hash, thumbnail])
+    }
   }
 
   /// Inserts unless the id exists, in one write transaction (SQLite runs one writer at a time,
@@ -315,6 +354,17 @@ public final class SQLiteCatalog: CatalogStore, @unchecked Sendable {
     }
   }
 
+  public func thumbnail(id: String) async throws -> Data? {
+    try await database.read { db in
+      try Data.fetchOne(
+        db,
+        sql: """
+          SELECT thumbnails.image FROM thumbnails JOIN items ON items.id = thumbnails.id
+          WHERE thumbnails.id = ? AND thumbnails.content_hash = items.content_hash
+          """, arguments: [id])
+    }
+  }
+
   @discardableResult
   public func delete(id: String) async throws -> Bool {
     let index = self.index
@@ -324,6 +374,31 @@ public final class SQLiteCatalog: CatalogStore, @unchecked Sendable {
       db.afterNextTransaction { _ in index.applyRemove(id) }
       return db.changesCount > 0
     }
+  }
+
+  /// Every row gets its new embedding and the write sequence of this change, so that an HNSW
+  /// snapshot of the old model (same dimension or not) is never resumed; the snapshot files
+  /// are removed as well.
+  public func changeModel(_ change: ModelChange) async throws {
+    guard !readOnly else { throw CatalogError.invalidRequest("the catalog is open read-only") }
+    let embeddings = try change.validatedEmbeddings()
+    try await database.write { db in
+      try change.checkCovers(itemCount: try Int.fetchOne(db, sql: "SELECT count(*) FROM items") ?? 0)
+      let sequence = try Self.nextSequence(db)
+      for id in change.removed { try db.execute(sql: "DELETE FROM items WHERE id = ?", arguments: [id]) }
+      let update = try db.cachedStatement(sql: "UPDATE items SET embedding = ?, seq = ? WHERE id = ?")
+      for (id, embedding) in embeddings {
+        try update.execute(arguments: [vectorBlob(embedding), sequence, id])
+        guard db.changesCount == 1 else { throw ModelChange.changedMeanwhile("item \(id) is gone") }
+      }
+      try db.execute(
+        sql: "UPDATE catalog_info SET value = ? WHERE key = 'model'", arguments: [change.model])
+      try db.execute(
+        sql: "UPDATE catalog_info SET value = ? WHERE key = 'dimension'",
+        arguments: [String(change.dimension)])
+    }
+    modelChanged.store(true, ordering: .relaxed)
+    for file in [snapshotPath, snapshotPath + ".labels"] { try? FileManager.default.removeItem(atPath: file) }
   }
 
   /// Items in id order; the cursor is the last id of the previous page.

@@ -1,6 +1,8 @@
 import Catalog
 import Foundation
 import Hummingbird
+import Imaging
+import NIOFoundationCompat
 
 /// `/v1/items`: the catalog's items, created from an image or a precomputed embedding.
 struct ItemRoutes {
@@ -10,6 +12,9 @@ struct ItemRoutes {
     router.post("/v1/items", scope: .write) { request, _ in try await create(request) }
     router.get("/v1/items") { request, _ in try await list(request) }
     router.get("/v1/items/{id}") { request, context in try await get(request, id: pathID(context)) }
+    router.get("/v1/items/{id}/thumbnail") { request, context in
+      try await thumbnail(request, id: pathID(context))
+    }
     router.put("/v1/items/{id}", scope: .write) { request, context in
       try await replace(request, id: pathID(context))
     }
@@ -143,6 +148,29 @@ struct ItemRoutes {
     return JSONBody.response(ItemResponse(item, includeEmbedding: include.contains("embedding")))
   }
 
+  /// The item's thumbnail as JPEG; its ETag is the content hash it was made from, so a browser
+  /// revalidates cheaply and sees a new picture when the item gets another image.
+  private func thumbnail(_ request: Request, id: String) async throws -> Response {
+    let services = try state.services()
+    guard let item = try await services.store.get(id: id) else {
+      throw APIError.notFound("no item with id '\(id)'")
+    }
+    guard let image = try await services.store.thumbnail(id: id), let hash = item.contentHash else {
+      throw APIError.notFound(
+        "item '\(id)' has no thumbnail (made from an embedding, or indexed with --no-thumbnails)")
+    }
+    let etag = "\"\(hash)\""
+    var headers: HTTPFields = [
+      .contentType: "image/jpeg", .eTag: etag, .cacheControl: "private, max-age=3600",
+    ]
+    if request.headers[.ifNoneMatch] == etag {
+      headers[.contentType] = nil
+      return Response(status: .notModified, headers: headers)
+    }
+    headers[.contentLength] = String(image.count)
+    return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(data: image)))
+  }
+
   private func delete(id: String) async throws -> Response {
     let services = try state.services()
     guard try await services.store.delete(id: id) else { throw APIError.notFound("no item with id '\(id)'") }
@@ -185,21 +213,26 @@ struct ItemRoutes {
       throw APIError.invalidParameter("the body's id '\(bodyID)' differs from the path's '\(pathID)'")
     }
     let id = try validatedID(pathID ?? body.id ?? UUID().uuidString.lowercased())
-    let embedding = try await itemEmbedding(body.embedding, image: imageData, services: services)
+    let (embedding, thumbnail) = try await itemEmbedding(body.embedding, image: imageData, services: services)
     let item = CatalogItem(
       id: id, embedding: embedding, metadata: body.metadata ?? [:], tags: body.tags ?? [],
-      sourcePath: nil, contentHash: imageData.map(ContentHash.sha256Hex))
+      sourcePath: nil, contentHash: imageData.map(ContentHash.sha256Hex), thumbnail: thumbnail)
     return (item, pathID != nil || body.id != nil)
   }
 
+  /// The item's embedding, given or computed from its image, and the image's thumbnail.
   private func itemEmbedding(_ embedding: [Float]?, image: Data?, services: ModelServices) async throws
-    -> [Float]
+    -> (embedding: [Float], thumbnail: Data?)
   {
     switch (embedding, image) {
     case (let embedding?, nil):
-      return try validatedVector(embedding, dimension: services.store.dimension)
+      return (try validatedVector(embedding, dimension: services.store.dimension), nil)
     case (nil, let image?):
-      return try await services.embedImages([services.decodeForCLIP(image)])[0]
+      let decoded = try await services.decodeForCLIP(image)
+      async let thumbnail =
+        state.configuration.thumbnails ? try? offload { try Thumbnail.jpeg(of: decoded) } : nil
+      let embedding = try await services.embedImages([decoded])[0]
+      return (embedding, await thumbnail)
     default:
       throw APIError.badRequest("send exactly one of 'embedding' and 'image'")
     }

@@ -108,5 +108,5 @@ struct FilterBody: StrictDecodable {
 }
 
 extension Duration {
-  var milliseconds: Double { Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15 }
+  var milliseconds: Double { self / .milliseconds(1) }
 }

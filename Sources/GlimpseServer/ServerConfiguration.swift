@@ -26,6 +26,8 @@ public struct ServerConfiguration: Sendable {
   public var imageURLHosts: Set<String> = []
   /// Longest wait of the first request in a model run for others to join it.
   public var maxWait: Duration = .milliseconds(2)
+  /// Whether items created from an image keep a thumbnail (`--no-thumbnails` turns it off).
+  public var thumbnails = true
 
   public init() {}
 }

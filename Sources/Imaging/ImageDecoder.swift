@@ -14,8 +14,6 @@ public struct ImageDecoder: Sendable {
     /// side is still at least this many pixels: a 12 MP photo for a 224 px model decodes at
     /// 1/8 size, many times faster. nil decodes at full size, exactly like the reference.
     public var minimumShortSide: Int? = nil
-    /// Rotate and mirror according to the EXIF orientation tag.
-    public var applyOrientation: Bool = true
 
     public init(maxPixels: Int = 50_000_000, minimumShortSide: Int? = nil) {
       self.maxPixels = maxPixels
@@ -41,7 +39,6 @@ public struct ImageDecoder: Sendable {
     case .webp: decoded = try WebPDecoder(options: options).decode(bytes)
     case let other: throw Self.unsupported(other)
     }
-    guard options.applyOrientation else { return decoded.image }
     return EXIFOrientation(rawValue: decoded.orientation)?.apply(to: decoded.image) ?? decoded.image
   }
 

@@ -20,7 +20,4 @@ public enum ImageFormat: String, Sendable, CaseIterable {
     if starts([0x49, 0x49, 0x2A, 0x00]) || starts([0x4D, 0x4D, 0x00, 0x2A]) { return .tiff }
     return nil
   }
-
-  /// The MIME type of the format.
-  public var mimeType: String { "image/\(rawValue)" }
 }

@@ -14,13 +14,20 @@ public final class ORTEnvironment: @unchecked Sendable {
   nonisolated(unsafe) private static var shared: ORTEnvironment?
   private static let lock = NSLock()
 
-  /// The environment for `library`, created on first use.
+  /// The environment for `library`, created on first use. ORT allows one environment per
+  /// process, so a request for another library is refused rather than handed the first one
+  /// (which would silently run another ORT build than the caller chose).
   public static func shared(library: ORTLibrary, logger: Logger = Logger(label: "onnxruntime"))
     throws -> ORTEnvironment
   {
     lock.lock()
     defer { lock.unlock() }
-    if let shared { return shared }
+    if let shared {
+      guard shared.library === library else {
+        throw ORTError.environmentExists(library: shared.library.path, requested: library.path)
+      }
+      return shared
+    }
     let environment = try ORTEnvironment(library: library, logger: logger)
     shared = environment
     return environment

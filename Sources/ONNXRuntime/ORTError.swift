@@ -17,6 +17,8 @@ public enum ORTError: Error, CustomStringConvertible, Equatable, Sendable {
   case invalidInput(String)
   /// An execution provider was required but could not be added.
   case providerUnavailable(provider: String, reason: String)
+  /// The process's one ONNX Runtime environment was made from another library.
+  case environmentExists(library: String, requested: String)
 
   public var description: String {
     switch self {
@@ -40,6 +42,9 @@ public enum ORTError: Error, CustomStringConvertible, Equatable, Sendable {
       return "invalid model input: \(message)"
     case .providerUnavailable(let provider, let reason):
       return "execution provider \(provider) is not available: \(reason)"
+    case .environmentExists(let library, let requested):
+      return
+        "ONNX Runtime is already running from \(library) in this process; \(requested) cannot run beside it (one library per process)"
     }
   }
 }

@@ -137,6 +137,7 @@ public final class PostgresCatalog: CatalogStore {
         for batch in batches {
           try await connection.query(try PostgresUpsert.query(batch), logger: logger)
         }
+        try await PostgresThumbnails.write(prepared, connection, logger: logger)
       }
     }
   }
@@ -170,6 +171,13 @@ public final class PostgresCatalog: CatalogStore {
     }
   }
 
+  public func thumbnail(id: String) async throws -> Data? {
+    let logger = logger
+    return try await reader.call("thumbnail", "cannot read the thumbnail of item \(id)") { client in
+      try await PostgresThumbnails.read(id: id, client, logger: logger)
+    }
+  }
+
   @discardableResult
   public func delete(id: String) async throws -> Bool {
     let logger = logger
@@ -178,6 +186,16 @@ public final class PostgresCatalog: CatalogStore {
       var deleted = false
       for try await _ in rows.decode(String.self) { deleted = true }
       return deleted
+    }
+  }
+
+  /// One transaction that replaces the embedding column (`PostgresModelChange`).
+  public func changeModel(_ change: ModelChange) async throws {
+    let logger = logger
+    try await pool.call("change_model", "cannot re-embed the catalog", statements: 8) { client in
+      try await client.withTransaction(logger: logger) { connection in
+        try await PostgresModelChange.run(change, connection, logger: logger)
+      }
     }
   }
 

@@ -18,6 +18,7 @@ enum PostgresCreate {
       try PostgresUpsert.query([item][...], replace: false), logger: logger)
     var inserted = false
     for try await _ in rows.decode(String.self) { inserted = true }
+    if inserted { try await PostgresThumbnails.write([item], connection, logger: logger) }
     if let idempotency {
       let answer = idempotency.answer(created: inserted)
       try await connection.query(

@@ -114,8 +114,7 @@ final class PostgresPool: Sendable {
 
   private func report(_ operation: String, _ started: ContinuousClock.Instant, _ errorKind: String?) {
     guard let observer = observer.withLock({ $0 }) else { return }
-    let elapsed = (ContinuousClock.now - started).components
-    observer(operation, Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18, errorKind)
+    observer(operation, (ContinuousClock.now - started) / .seconds(1), errorKind)
   }
 
   /// Why the database is down, nil while it is up.

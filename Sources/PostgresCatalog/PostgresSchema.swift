@@ -57,6 +57,7 @@ enum PostgresSchema {
           """,
           "CREATE INDEX idempotency_keys_created_at ON idempotency_keys (created_at)",
         ]),
+      PostgresThumbnails.migration,
     ]
   }
 

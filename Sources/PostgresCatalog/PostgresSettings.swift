@@ -68,9 +68,7 @@ public struct PostgresSettings: Sendable {
   /// scan keeps walking the HNSW graph until it has `k` rows that pass the filter (and rows
   /// beyond `ef_search` when `k` is larger); pgvector older than 0.8 ignores it with a warning.
   func startupParameters(applicationName: String?) -> [(String, String)] {
-    let statementMilliseconds =
-      timeouts.statement.components.seconds * 1000
-      + timeouts.statement.components.attoseconds / 1_000_000_000_000_000
+    let statementMilliseconds = Int64(timeouts.statement / .milliseconds(1))
     var parameters = [
       ("hnsw.ef_search", String(efSearch)), ("hnsw.iterative_scan", "relaxed_order"),
       ("statement_timeout", String(statementMilliseconds)),

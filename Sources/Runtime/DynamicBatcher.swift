@@ -56,23 +56,20 @@ public typealias BatchRunReport = @Sendable (_ run: Duration, _ batchSize: Int) 
 
 /// Merges concurrent requests into one model run: up to `maxBatch` inputs, or whatever has
 /// arrived `maxWait` after the oldest waiting input. Each request gets exactly its own outputs.
-///
-/// Waiting pays off only when other requests are in flight, so a run waits for company only
-/// when there is evidence of concurrency: its predecessor held more than one request, more
-/// than one is already waiting, or the owner says other requests are on their way
-/// (`othersInFlight`: a server counts the requests it is serving, whose inputs are still
-/// being decoded). A lone client (one request at a time) then never waits: on a GPU the 2 ms
-/// default wait was as long as the model run itself.
+/// When to run is `BatchQueue`'s decision (see there: a lone client never waits); this class
+/// only carries the decisions out.
 ///
 /// Model runs block a thread for milliseconds to seconds, so they happen on a dedicated
 /// thread rather than in Swift's cooperative pool (whose few threads also serve the network).
 /// The inputs of one request always run together, in order.
+///
+/// `@unchecked Sendable`: the queue is read and changed only under `condition`'s lock, and the
+/// other stored properties are constants.
 public final class DynamicBatcher<Input: Sendable, Output: Sendable>: @unchecked Sendable {
   public typealias Run = @Sendable ([Input]) throws -> [Output]
 
   private struct Request {
     var inputs: [Input]
-    var enqueued: ContinuousClock.Instant
     var continuation: CheckedContinuation<[Output], any Error>
     var ran: BatchRunReport?
   }
@@ -82,12 +79,7 @@ public final class DynamicBatcher<Input: Sendable, Output: Sendable>: @unchecked
   private let run: Run
   private let observer: BatcherObserver
   private let condition = NSCondition()
-  private var waiting: [Request] = []
-  private var waitingInputs = 0
-  private var isClosed = false
-  private var worker: Thread?
-  /// Requests in the last run: more than one means other clients are in flight.
-  private var previousRunRequests = 1
+  private var queue: BatchQueue<Request>
   private let othersInFlight: (@Sendable () -> Bool)?
 
   /// `othersInFlight` tells whether other requests that may bring inputs are in progress
@@ -101,56 +93,40 @@ public final class DynamicBatcher<Input: Sendable, Output: Sendable>: @unchecked
     self.observer = observer
     self.othersInFlight = othersInFlight
     self.run = run
+    queue = BatchQueue(options: options)
     // Weak: a batcher released before its thread first runs (a short-lived server in a test)
     // must not be touched by it; once running, the loop's own reference keeps it alive.
     let thread = Thread { [weak self] in self?.workLoop() }
     thread.name = "glimpse-batcher-\(name)"
-    worker = thread
     thread.start()
-  }
-
-  /// Inputs waiting for a run.
-  public var queueDepth: Int {
-    condition.lock()
-    defer { condition.unlock() }
-    return waitingInputs
   }
 
   /// Runs `inputs` (in one model run, possibly with other requests' inputs) and returns
   /// their outputs in order.
   public func submit(_ inputs: [Input], ran: BatchRunReport? = nil) async throws -> [Output] {
     guard !inputs.isEmpty else { return [] }
-    guard inputs.count <= options.maxBatch else {
+    if inputs.count > options.maxBatch {
       throw BatcherError.tooManyInputs(count: inputs.count, limit: options.maxBatch)
     }
     return try await withCheckedThrowingContinuation { continuation in
       condition.lock()
       defer { condition.unlock() }
-      if isClosed { return continuation.resume(throwing: BatcherError.closed) }
-      if waitingInputs + inputs.count > options.queueLength {
-        return continuation.resume(
-          throwing: BatcherError.queueFull(waiting: waitingInputs, limit: options.queueLength))
+      let request = Request(inputs: inputs, continuation: continuation, ran: ran)
+      switch queue.admit(request, size: inputs.count, at: .now) {
+      case .refused(let error): continuation.resume(throwing: error)
+      case .accepted:
+        observer.queueDepthChanged(queue.waitingInputs)
+        condition.signal()
       }
-      waiting.append(Request(inputs: inputs, enqueued: .now, continuation: continuation, ran: ran))
-      waitingInputs += inputs.count
-      observer.queueDepthChanged(waitingInputs)
-      condition.signal()
     }
   }
 
   /// Refuses new work; what is already queued still runs. The worker thread then ends.
   public func close() {
     condition.lock()
-    isClosed = true
+    queue.close()
     condition.broadcast()
     condition.unlock()
-  }
-
-  /// Whether the next run should wait for more inputs: only while it has room, and only when
-  /// other requests are in flight (see the type's comment).
-  private var expectsMoreSoon: Bool {
-    waitingInputs < options.maxBatch
-      && (previousRunRequests > 1 || waiting.count > 1 || othersInFlight?() == true)
   }
 
   // MARK: Worker
@@ -161,31 +137,22 @@ public final class DynamicBatcher<Input: Sendable, Output: Sendable>: @unchecked
     }
   }
 
-  /// Blocks until a batch is ready: full, or the oldest request has waited `maxWait`, or at
-  /// once when no other request is in flight. Returns nil once closed and drained.
+  /// Blocks until the queue decides to run a batch; nil once closed and drained.
   private func nextBatch() -> [Request]? {
     condition.lock()
     defer { condition.unlock() }
-    while waiting.isEmpty {
-      if isClosed { return nil }
-      condition.wait()
+    while true {
+      switch queue.decide(now: .now, othersInFlight: othersInFlight?() == true) {
+      case .run(let batch):
+        observer.queueDepthChanged(queue.waitingInputs)
+        return batch
+      case .wait(let deadline):
+        let remaining = ContinuousClock.now.duration(to: deadline)
+        _ = condition.wait(until: Date(timeIntervalSinceNow: max(0, remaining.seconds)))
+      case .idle: condition.wait()
+      case .finished: return nil
+      }
     }
-    let deadline = waiting[0].enqueued + options.maxWait
-    while expectsMoreSoon && !isClosed {
-      let remaining = ContinuousClock.now.duration(to: deadline)
-      if remaining <= .zero { break }
-      _ = condition.wait(until: Date(timeIntervalSinceNow: remaining.seconds))
-    }
-    var batch: [Request] = []
-    var size = 0
-    while let first = waiting.first, size + first.inputs.count <= options.maxBatch {
-      batch.append(waiting.removeFirst())
-      size += first.inputs.count
-    }
-    waitingInputs -= size
-    previousRunRequests = batch.count
-    observer.queueDepthChanged(waitingInputs)
-    return batch
   }
 
   private func execute(_ batch: [Request]) {
@@ -221,7 +188,6 @@ public struct BatcherRunError: Error, CustomStringConvertible {
 extension Duration {
   /// The duration in seconds, as a `Double`.
   public var seconds: Double {
-    let parts = components
-    return Double(parts.seconds) + Double(parts.attoseconds) / 1e18
+    self / .seconds(1)
   }
 }

@@ -42,8 +42,7 @@ struct Bench: AsyncParsableCommand {
     let (clip, choice) = try model.load(logger: logger)
     var report = BenchReport(
       device: choice.device.description, precision: clip.bundle.precision.rawValue, model: clip.bundle.name,
-      loadSeconds: Double(start.duration(to: .now).components.attoseconds) / 1e18
-        + Double(start.duration(to: .now).components.seconds))
+      loadSeconds: start.duration(to: .now) / .seconds(1))
     let sample = try Tensor(
       float32: syntheticPixels(clip), shape: [1, 3, clip.transform.height, clip.transform.width])
     let bareInput = clip.visual.inputs[0].elementType == .float16 ? try halfTensor(sample) : sample
@@ -100,7 +99,7 @@ struct Bench: AsyncParsableCommand {
     let summary = try measure(warmup: 3, iterations: iterations) { _ = try detector.detect(image) }
     return .init(
       inputSize: "\(detector.inputWidth)×\(detector.inputHeight)",
-      loadSeconds: Double(loadSeconds.components.seconds) + Double(loadSeconds.components.attoseconds) / 1e18,
+      loadSeconds: loadSeconds / .seconds(1),
       latency: summary)
   }
 

@@ -11,12 +11,15 @@ struct FolderIndexer: Sendable {
   let tags: [String]
   let metadata: [String: [String: JSONValue]]
   let batchSize: Int
+  /// Whether each newly embedded file gets a thumbnail (`Thumbnail`) stored with it.
+  let thumbnails: Bool
 
   /// One file after reading, hashing and (if it needs embedding) decoding.
   struct PreparedFile: Sendable {
     enum State: Sendable {
       case unchanged(CatalogItem)
-      case reuse([Float])
+      /// The embedding (and thumbnail) of an item with the same content.
+      case reuse([Float], thumbnail: Data?)
       case decoded(RGBImage)
       case failed(String)
     }
@@ -57,7 +60,7 @@ struct FolderIndexer: Sendable {
       } else if let twin = try await store.ids(withContentHash: hash).first,
         let twinItem = try await store.get(id: twin)
       {
-        states[index] = .reuse(twinItem.embedding)
+        states[index] = .reuse(twinItem.embedding, thumbnail: try await store.thumbnail(id: twin))
       } else {
         needsDecoding.append(index)
       }
@@ -103,15 +106,20 @@ struct FolderIndexer: Sendable {
       return nil
     }
     let embeddings = try embed(toEmbed.map(\.2))
-    for (entry, embedding) in zip(toEmbed, embeddings) {
-      items.append(item(entry.0, hash: entry.1, embedding: embedding))
+    let newThumbnails = makeThumbnails(toEmbed.map(\.2))
+    for ((entry, embedding), thumbnail) in zip(zip(toEmbed, embeddings), newThumbnails) {
+      var newItem = item(entry.0, hash: entry.1, embedding: embedding)
+      newItem.thumbnail = thumbnail
+      items.append(newItem)
       outcomes.append(.stored(id: entry.0.relativePath, reusedEmbedding: false))
     }
     for prepared in batch {
       switch prepared.state {
       case .decoded: break
-      case .reuse(let embedding):
-        items.append(item(prepared.file, hash: prepared.contentHash, embedding: embedding))
+      case .reuse(let embedding, let thumbnail):
+        var reused = item(prepared.file, hash: prepared.contentHash, embedding: embedding)
+        reused.thumbnail = thumbnails ? thumbnail : nil
+        items.append(reused)
         outcomes.append(.stored(id: prepared.file.relativePath, reusedEmbedding: true))
       case .unchanged(let existing):
         let wanted = item(prepared.file, hash: prepared.contentHash, embedding: existing.embedding)
@@ -124,6 +132,17 @@ struct FolderIndexer: Sendable {
     }
     if !items.isEmpty { try await store.upsert(items) }
     outcomes.forEach(report)
+  }
+
+  /// One JPEG per image (nil where thumbnails are off or encoding failed: the item is stored
+  /// without one), encoded on every core.
+  private func makeThumbnails(_ images: [RGBImage]) -> [Data?] {
+    guard thumbnails else { return images.map { _ in nil } }
+    let results = LockedArray<Data?>(repeating: nil, count: images.count)
+    DispatchQueue.concurrentPerform(iterations: images.count) { index in
+      results[index] = try? Thumbnail.jpeg(of: images[index])
+    }
+    return results.values
   }
 
   private func embed(_ images: [RGBImage]) throws -> [[Float]] {

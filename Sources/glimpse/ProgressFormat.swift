@@ -3,7 +3,7 @@ import Foundation
 /// Text for progress lines and summaries, shared by `glimpse index` and `glimpse models fetch`.
 enum ProgressFormat {
   static func seconds(_ duration: Duration) -> Double {
-    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    duration / .seconds(1)
   }
 
   /// `1m05s`, or `2h03m` past an hour: the form of an ETA.

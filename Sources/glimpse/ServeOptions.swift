@@ -62,6 +62,7 @@ struct ServeLimitOptions: ParsableArguments {
   var maxInflightMegapixels: Int?
   @Option(help: "Most frames per second one AR stream processes (env GLIMPSE_AR_MAX_FPS; default 30).")
   var arMaxFps: Double?
+  @OptionGroup var thumbnails: ThumbnailOptions
   @OptionGroup var access: ServeAccessOptions
   @OptionGroup var connections: ServeConnectionOptions
 
@@ -77,6 +78,7 @@ struct ServeLimitOptions: ParsableArguments {
     }
     try access.apply(to: &configuration, reader)
     try connections.apply(to: &configuration, reader)
+    configuration.thumbnails = thumbnails.enabled
     return configuration
   }
 
@@ -203,4 +205,12 @@ enum FileLimit {
     }
     return Int(clamping: limit.rlim_cur)
   }
+}
+
+/// `--no-thumbnails`, for `index` and `serve`: items created from an image keep no thumbnail.
+struct ThumbnailOptions: ParsableArguments {
+  @Flag(help: "Keep no thumbnail of the items' images (env GLIMPSE_NO_THUMBNAILS=1).")
+  var noThumbnails = false
+
+  var enabled: Bool { !SettingReader().isOn(noThumbnails, "GLIMPSE_NO_THUMBNAILS") }
 }

@@ -6,10 +6,7 @@ struct LatencySummary: Encodable {
   var meanMilliseconds: Double
 
   init(_ durations: [Duration]) {
-    let milliseconds = durations.map {
-      Double($0.components.attoseconds) / 1e15 + Double($0.components.seconds) * 1000
-    }
-    .sorted()
+    let milliseconds = durations.map { $0 / .milliseconds(1) }.sorted()
     samples = milliseconds.count
     p50Milliseconds = Self.percentile(milliseconds, 0.50)
     p95Milliseconds = Self.percentile(milliseconds, 0.95)

@@ -86,6 +86,18 @@ enum TestPostgres {
     "GLIMPSE_TEST_POSTGRES_URL is not set: scripts/test starts a server with scripts/pgserver and sets it")
 )
 struct PostgresCatalogTests {
+  @Test func changesItsModel() async throws {
+    try await TestPostgres.withDatabase { url in
+      try await TestPostgres.withStore(url, model: "old") { store in
+        let opened = OpenedStores()
+        try await ModelChangeSuite.run(store) { model, dimension in
+          try await opened.keep(PostgresCatalog(url: url, model: model, dimension: dimension))
+        }
+        await opened.closeAll()
+      }
+    }
+  }
+
   @Test func passesTheStoreSuite() async throws {
     try await TestPostgres.withDatabase { url in
       try await TestPostgres.withStore(url) { store in try await StoreSuite.runAll(store) }
@@ -287,5 +299,19 @@ struct PostgresCatalogTests {
       _ = try await PostgresCatalog(
         url: "postgres://localhost/x", model: "test", dimension: 8, settings: PostgresSettings(poolSize: 0))
     }
+  }
+}
+
+/// The stores a test opened, closed at its end.
+actor OpenedStores {
+  private var stores: [PostgresCatalog] = []
+
+  func keep(_ store: PostgresCatalog) -> PostgresCatalog {
+    stores.append(store)
+    return store
+  }
+
+  func closeAll() async {
+    for store in stores { await store.close() }
   }
 }

@@ -12,6 +12,15 @@ import Testing
     try await StoreSuite.runAll(SQLiteCatalog(path: Self.temporaryPath(), model: "test", dimension: 8))
   }
 
+  @Test func changesItsModel() async throws {
+    let path = Self.temporaryPath()
+    let store = try SQLiteCatalog(path: path, model: "old", dimension: 8)
+    try await ModelChangeSuite.run(store) { model, dimension in
+      // Read-only: the store above still holds the writer's lock.
+      try SQLiteCatalog(path: path, model: model, dimension: dimension, readOnly: true)
+    }
+  }
+
   @Test func reopeningRebuildsTheIndexFromTheFile() async throws {
     let path = Self.temporaryPath()
     do {

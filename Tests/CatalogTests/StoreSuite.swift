@@ -27,6 +27,37 @@ enum StoreSuite {
     try await badInputIsRefused(store)
     try await concurrentCreatesOfOneIdCreateItOnce(store)
     try await idempotencyKeysReplayTheFirstAnswer(store)
+    try await thumbnailsFollowTheirItem(store)
+  }
+
+  /// A thumbnail is served while its item keeps the content it was made from, survives a
+  /// rewrite of the item's metadata, and goes with the item.
+  static func thumbnailsFollowTheirItem(_ store: CatalogStore) async throws {
+    let picture = Data([0xFF, 0xD8, 1, 2, 3])
+    var item = CatalogItem(id: "pictured", embedding: vector(1), contentHash: "hash-1", thumbnail: picture)
+    try await store.upsert([item])
+    #expect(try await store.thumbnail(id: "pictured") == picture)
+    item.thumbnail = nil
+    item.metadata = ["color": .string("red")]
+    try await store.upsert([item])
+    #expect(try await store.thumbnail(id: "pictured") == picture, "same content: kept")
+    item.contentHash = "hash-2"
+    try await store.upsert([item])
+    #expect(try await store.thumbnail(id: "pictured") == nil, "another image: not the old picture")
+    item.contentHash = "hash-1"
+    try await store.delete(id: "pictured")
+    try await store.upsert([item])
+    #expect(try await store.thumbnail(id: "pictured") == nil, "deleted with its item")
+    let created = CatalogItem(id: "created", embedding: vector(2), contentHash: "h", thumbnail: picture)
+    #expect(try await store.create(created, idempotency: nil) == .created)
+    #expect(try await store.thumbnail(id: "created") == picture)
+    var loser = created
+    loser.thumbnail = Data([9])
+    #expect(try await store.create(loser, idempotency: nil) == .exists)
+    #expect(try await store.thumbnail(id: "created") == picture, "a refused create writes no thumbnail")
+    #expect(try await store.thumbnail(id: "no-such-item") == nil)
+    try await store.delete(id: "created")
+    try await store.delete(id: "pictured")
   }
 
   /// 16 creates of one new id at once, 10 rounds: exactly one `.created` a round, and the
@@ -151,5 +182,48 @@ enum StoreSuite {
     #expect(try await store.get(id: "x") == nil, "a refused write stores nothing")
     #expect(throws: CatalogError.self) { try JSONValue.object(fromJSON: Data("[1, 2]".utf8)) }
     #expect(throws: CatalogError.self) { try JSONValue.object(fromJSON: Data("{broken".utf8)) }
+  }
+}
+
+/// `changeModel` (`glimpse index --reembed`), on a store of model "old" with 8 dimensions and
+/// a way to open it again with another model.
+enum ModelChangeSuite {
+  static func run(
+    _ store: CatalogStore, reopen: (_ model: String, _ dimension: Int) async throws -> CatalogStore
+  ) async throws {
+    try await store.upsert((0..<5).map { StoreSuite.item("item-\($0)", seed: $0, tags: ["t"]) })
+    let incomplete = ModelChange(
+      model: "new", dimension: 6, embeddings: ["item-0": StoreSuite.vector(100, dimension: 6)], removed: [])
+    await #expect(throws: CatalogError.self, "an item neither re-embedded nor removed") {
+      try await store.changeModel(incomplete)
+    }
+    let wrongWidth = ModelChange(
+      model: "new", dimension: 6,
+      embeddings: Dictionary(uniqueKeysWithValues: (0..<4).map { ("item-\($0)", StoreSuite.vector($0)) }),
+      removed: ["item-4"])
+    await #expect(throws: CatalogError.dimensionMismatch(expected: 6, got: 8)) {
+      try await store.changeModel(wrongWidth)
+    }
+    #expect(try await store.count() == 5, "a refused change leaves the catalog whole")
+
+    let change = ModelChange(
+      model: "new", dimension: 6,
+      embeddings: Dictionary(
+        uniqueKeysWithValues: (0..<4).map { ("item-\($0)", StoreSuite.vector(100 + $0, dimension: 6)) }),
+      removed: ["item-4"])
+    try await store.changeModel(change)
+
+    await #expect(throws: CatalogError.modelMismatch(catalog: "new", requested: "old")) {
+      _ = try await reopen("old", 8)
+    }
+    let reopened = try await reopen("new", 6)
+    #expect(try await reopened.count() == 4)
+    #expect(try await reopened.get(id: "item-4") == nil)
+    let moved = try #require(try await reopened.get(id: "item-2"))
+    #expect(moved.tags == ["t"], "only the embedding changes")
+    let hits = try await reopened.search(
+      vector: StoreSuite.vector(102, dimension: 6), k: 1, filter: SearchFilter())
+    #expect(hits.first?.id == "item-2")
+    #expect(hits.first.map { $0.score > 0.999 } == true)
   }
 }

@@ -47,6 +47,64 @@ import Testing
     #expect(missing.stderr.contains("no item with id 'shoes/item001.png'"))
   }
 
+  /// A catalog of clip-tiny refuses clip-tiny-dynamic with the way out, `index --reembed`,
+  /// which lists the items it cannot embed again and changes nothing until --drop-missing.
+  @Test func reembedMovesTheCatalogToAnotherModel() throws {
+    let photos = folder.appendingPathComponent("photos")
+    try FileManager.default.createDirectory(at: photos, withIntermediateDirectories: true)
+    for name in ["item000.jpg", "item004.jpg", "item008.jpg"] {
+      try FileManager.default.copyItem(
+        at: CLIRunner.indexFolder.appendingPathComponent(name), to: photos.appendingPathComponent(name))
+    }
+    #expect(try CLIRunner.run(["index", photos.path, "--store", store]).status == 0)
+    let other = CLIRunner.packageRoot.appendingPathComponent("models/test/clip-tiny-dynamic").path
+    let query = photos.appendingPathComponent("item004.jpg").path
+    let refused = try CLIRunner.run(["search", "--image", query, "--store", store, "--model", other])
+    #expect(refused.status == 1)
+    #expect(refused.stderr.contains("glimpse index --reembed"), "the error names the way out")
+
+    try FileManager.default.removeItem(at: photos.appendingPathComponent("item008.jpg"))
+    let stopped = try CLIRunner.run(["index", "--reembed", "--store", store, "--model", other])
+    #expect(stopped.status == 1)
+    #expect(stopped.stdout.contains("left behind item008.jpg: source file"))
+    #expect(stopped.stderr.contains("nothing was changed"))
+    #expect(try CLIRunner.run(["search", "--image", query, "--store", store]).status == 0, "still clip-tiny")
+
+    let moved = try CLIRunner.run([
+      "index", "--reembed", "--drop-missing", "--store", store, "--model", other,
+    ])
+    #expect(moved.status == 0, "\(moved.stderr)")
+    #expect(moved.stdout.contains("2 items re-embedded, 1 removed"))
+    let search = try CLIRunner.run(["search", "--image", query, "--store", store, "--model", other, "--json"])
+    let results = try JSONDecoder().decode([SearchResult].self, from: Data(search.stdout.utf8))
+    #expect(results.map(\.id).first == "item004.jpg")
+    #expect(results.count == 2)
+    #expect(
+      try CLIRunner.run(["search", "--image", query, "--store", store]).status == 1, "clip-tiny refused now")
+  }
+
+  /// `index` keeps a thumbnail of each image (a JPEG, longest side 256 at most), and none
+  /// with --no-thumbnails.
+  @Test func indexKeepsThumbnails() async throws {
+    let photos = folder.appendingPathComponent("photos")
+    try FileManager.default.createDirectory(at: photos, withIntermediateDirectories: true)
+    for name in ["item000.jpg", "item004.jpg"] {
+      try FileManager.default.copyItem(
+        at: CLIRunner.indexFolder.appendingPathComponent(name), to: photos.appendingPathComponent(name))
+    }
+    let plain = folder.appendingPathComponent("plain.sqlite").path
+    #expect(try CLIRunner.run(["index", photos.path, "--store", store]).status == 0)
+    #expect(try CLIRunner.run(["index", photos.path, "--store", plain, "--no-thumbnails"]).status == 0)
+    let catalog = try SQLiteCatalog.openExisting(path: store, readOnly: true)
+    for id in ["item000.jpg", "item004.jpg"] {
+      let thumbnail = try #require(try await catalog.thumbnail(id: id))
+      #expect(thumbnail.starts(with: [0xFF, 0xD8]), "a JPEG")
+      #expect(thumbnail.count < 30_000)
+    }
+    #expect(
+      try await SQLiteCatalog.openExisting(path: plain, readOnly: true).thumbnail(id: "item000.jpg") == nil)
+  }
+
   @Test func sidecarEntriesMustBeObjects() throws {
     let sidecar = folder.appendingPathComponent("meta.json")
     try Data(#"{"item000.jpg": [1, 2]}"#.utf8).write(to: sidecar)

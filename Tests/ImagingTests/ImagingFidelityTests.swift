@@ -69,10 +69,6 @@ enum Fixtures {
       let expectSwapped = orientation >= 5
       #expect(image.width == (expectSwapped ? 200 : 300), "orientation \(orientation)")
     }
-    var raw = ImageDecoder.Options()
-    raw.applyOrientation = false
-    let unrotated = try ImageDecoder(options: raw).decode(Fixtures.data("jpeg_orientation_6.jpg"))
-    #expect(unrotated.width == 300)
   }
 
   @Test func resizeIsIdentityAtTheSameSize() {

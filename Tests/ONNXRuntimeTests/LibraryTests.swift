@@ -11,6 +11,21 @@ import Testing
     #expect(!library.buildInfo.isEmpty)
   }
 
+  /// The process has one environment: asking for it with another library (here the same file
+  /// through a symbolic link, which `load` treats as another library) is refused, not answered
+  /// with the first one.
+  @Test func aSecondLibraryIsRefusedTheEnvironment() throws {
+    _ = try TestSupport.environment()
+    let link = FileManager.default.temporaryDirectory.appendingPathComponent("ort-\(UUID()).so").path
+    try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: TestSupport.libraryPath)
+    defer { try? FileManager.default.removeItem(atPath: link) }
+    let other = try ORTLibrary.load(explicitPath: link)
+    #expect(throws: ORTError.environmentExists(library: TestSupport.libraryPath, requested: link)) {
+      try ORTEnvironment.shared(library: other)
+    }
+    #expect(try TestSupport.environment().library.path == TestSupport.libraryPath)
+  }
+
   @Test func missingLibraryNamesThePathsAndTheSetupCommand() {
     #expect {
       try ORTLibrary.load(explicitPath: "/nonexistent/libonnxruntime.so")

@@ -36,9 +36,6 @@ int glimpse_hnsw_search(
 /// concurrent searches start.
 void glimpse_hnsw_set_ef_search(glimpse_hnsw *index, int ef_search);
 
-/// Threads FAISS (OpenMP) may use.
-void glimpse_faiss_set_threads(int threads);
-
 /// Frees an error message returned by the functions above.
 void glimpse_faiss_free_error(char *error);
 

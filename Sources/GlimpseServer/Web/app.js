@@ -307,7 +307,9 @@
         matches.className = "det-matches muted";
         matches.textContent = "matches: " + det.matches
           .map((m) => `${m.id} (${formatScore(m.score)})`).join(", ");
-        li.append(matches);
+        const best = det.matches[0];
+        const bestMetadata = best.metadata && typeof best.metadata === "object" ? best.metadata : {};
+        li.append(itemPicture(best.id, bestMetadata, "det-thumb"), matches);
       }
       return li;
     });
@@ -350,25 +352,36 @@
     return String(value);
   }
 
+  // The item's own thumbnail, kept by the catalog (GET /v1/items/{id}/thumbnail).
+  function catalogThumbnailUrl(id) {
+    return `/v1/items/${encodeURIComponent(String(id))}/thumbnail`;
+  }
+
+  // A picture of the item: its metadata's thumbnail_url or url when set, else the catalog's
+  // thumbnail; a tile with the id where there is none (the server answers 404).
+  function itemPicture(id, metadata, className) {
+    const src = safeImageUrl(metadata.thumbnail_url) || safeImageUrl(metadata.url) || catalogThumbnailUrl(id);
+    const img = document.createElement("img");
+    img.src = src;
+    img.alt = String(id);
+    img.loading = "lazy";
+    img.referrerPolicy = "no-referrer";
+    if (className) img.className = className;
+    // In the results grid a tile with the id takes the picture's place; a small thumbnail
+    // next to a detection is simply left out.
+    const fallback = () => (className ? img.remove() : img.replaceWith(tile(String(id))));
+    img.addEventListener("error", fallback, { once: true });
+    return img;
+  }
+
   function renderResult(result, index) {
     const li = document.createElement("li");
     li.className = "result";
     li.dataset.id = String(result.id);
     const metadata = result.metadata && typeof result.metadata === "object" ? result.metadata : {};
-    const thumb = safeImageUrl(metadata.thumbnail_url) || safeImageUrl(metadata.url);
     const media = document.createElement("div");
     media.className = "media";
-    if (thumb) {
-      const img = document.createElement("img");
-      img.src = thumb;
-      img.alt = String(result.id);
-      img.loading = "lazy";
-      img.referrerPolicy = "no-referrer";
-      img.addEventListener("error", () => img.replaceWith(tile(String(result.id))), { once: true });
-      media.append(img);
-    } else {
-      media.append(tile(String(result.id)));
-    }
+    media.append(itemPicture(result.id, metadata));
     const body = document.createElement("div");
     body.className = "result-body";
     const title = document.createElement("p");

@@ -1,0 +1,88 @@
+import CLIP
+import Catalog
+import Foundation
+import Imaging
+
+/// `glimpse index --reembed`: embeds every item of a catalog again with another model, from
+/// the source file the item was indexed from, then switches the catalog to that model in one
+/// transaction (`CatalogStore.changeModel`).
+///
+/// An item can be embedded again only from the very content it was made from: one without a
+/// source file (added through the API), whose file is gone, or whose file changed since (its
+/// SHA-256 differs from the stored content hash) is reported as left behind. Those are removed
+/// only with `dropLeftBehind`; otherwise nothing is changed, since an embedding of the old
+/// model cannot stay in a catalog of the new one.
+struct CatalogReembedder {
+  struct LeftBehind: Sendable {
+    var id: String
+    var reason: String
+  }
+
+  struct Outcome {
+    var change: ModelChange
+    var leftBehind: [LeftBehind]
+  }
+
+  let clip: CLIPModel
+  let store: any CatalogStore
+  let batchSize: Int
+  var progress: (Int) -> Void = { _ in }
+
+  /// Reads the catalog page by page and embeds what it can; changes nothing.
+  func embedAll() async throws -> Outcome {
+    var embeddings: [String: [Float]] = [:]
+    var leftBehind: [LeftBehind] = []
+    var cursor: String?
+    repeat {
+      let page = try await store.list(cursor: cursor, limit: batchSize)
+      let (embedded, missed) = try embed(page.items)
+      embeddings.merge(embedded) { _, new in new }
+      leftBehind += missed
+      progress(embeddings.count + leftBehind.count)
+      cursor = page.nextCursor
+    } while cursor != nil
+    let change = ModelChange(
+      model: clip.bundle.name, dimension: clip.dimension, embeddings: embeddings,
+      removed: leftBehind.map(\.id))
+    return Outcome(change: change, leftBehind: leftBehind)
+  }
+
+  private func embed(_ items: [CatalogItem]) throws -> (embedded: [String: [Float]], leftBehind: [LeftBehind])
+  {
+    var images: [(id: String, image: RGBImage)] = []
+    var leftBehind: [LeftBehind] = []
+    for item in items {
+      switch source(of: item) {
+      case .success(let image): images.append((item.id, image))
+      case .failure(let problem): leftBehind.append(LeftBehind(id: item.id, reason: problem.reason))
+      }
+    }
+    guard !images.isEmpty else { return ([:], leftBehind) }
+    let vectors = try clip.embedImages(images.map(\.image))
+    return (Dictionary(uniqueKeysWithValues: zip(images.map(\.id), vectors)), leftBehind)
+  }
+
+  private struct SourceProblem: Error {
+    var reason: String
+  }
+
+  /// The item's source image, decoded as `glimpse index` decodes it.
+  private func source(of item: CatalogItem) -> Result<RGBImage, SourceProblem> {
+    guard let path = item.sourcePath else {
+      return .failure(SourceProblem(reason: "no source file recorded"))
+    }
+    guard let data = FileManager.default.contents(atPath: path) else {
+      return .failure(SourceProblem(reason: "source file \(path) is gone or unreadable"))
+    }
+    if let hash = item.contentHash, ContentHash.sha256Hex(data) != hash {
+      return .failure(SourceProblem(reason: "source file \(path) changed since it was indexed"))
+    }
+    var options = ImageDecoder.Options()
+    options.minimumShortSide = clip.fastDecodeShortSide
+    do {
+      return .success(try ImageDecoder(options: options).decode(data))
+    } catch {
+      return .failure(SourceProblem(reason: "source file \(path) cannot be decoded: \(error)"))
+    }
+  }
+}
