@@ -56,6 +56,14 @@ extension GlimpseClient {
     }
   }
 
+  /// The item's thumbnail, a JPEG whose longest side is at most 256 pixels (items made from an
+  /// image only: otherwise the server's 404 as `GlimpseClientError`).
+  public func thumbnail(id: String) async throws -> Data {
+    try await call {
+      try await Data(collecting: raw.getItemThumbnail(path: .init(id: id)).ok.body.jpeg, upTo: 4 << 20)
+    }
+  }
+
   public func deleteItem(id: String) async throws {
     _ = try await call { try await raw.deleteItem(path: .init(id: id)).noContent }
   }

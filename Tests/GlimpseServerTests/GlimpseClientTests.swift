@@ -60,6 +60,7 @@ import Testing
       let filtered = try await glimpse.search(image: jpeg, k: 2, filter: .init(tags: ["other"]))
       #expect(filtered.count == 1 && filtered.first?.id != "photo", "the filter reaches the server")
       #expect(try await glimpse.search(text: "a photo", k: 5).count == 2)
+      #expect(try await glimpse.thumbnail(id: "photo").starts(with: [0xFF, 0xD8]), "a JPEG")
       let replaced = try await glimpse.replaceItem(id: "photo", image: other, tags: ["boots"])
       #expect(replaced.tags == ["boots"] && replaced.createdAt == created.createdAt)
       let detections = try await glimpse.detect(image: jpeg, confidence: 0.01, fovDegrees: 60, searchK: 1)

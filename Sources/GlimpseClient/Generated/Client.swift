@@ -2802,6 +2802,159 @@ public struct Client: APIProtocol {
       }
     )
   }
+  /// The item's thumbnail (JPEG, longest side at most 256 pixels).
+  ///
+  /// Made when the item is created from an image (`POST`/`PUT /v1/items` with an image,
+  /// `glimpse index`), unless the server or the indexer runs with `--no-thumbnails`. The
+  /// ETag is the image's SHA-256; `If-None-Match` with it answers 304. 404 for an item made
+  /// from an embedding, one given another image without a thumbnail, or no such item.
+  ///
+  ///
+  /// - Remark: HTTP `GET /v1/items/{id}/thumbnail`.
+  /// - Remark: Generated from `#/paths//v1/items/{id}/thumbnail/get(getItemThumbnail)`.
+  public func getItemThumbnail(_ input: Operations.GetItemThumbnail.Input) async throws
+    -> Operations.GetItemThumbnail.Output
+  {
+    try await client.send(
+      input: input,
+      forOperation: Operations.GetItemThumbnail.id,
+      serializer: { input in
+        let path = try converter.renderedPath(
+          template: "/v1/items/{}/thumbnail",
+          parameters: [
+            input.path.id
+          ]
+        )
+        var request: HTTPTypes.HTTPRequest = .init(
+          soar_path: path,
+          method: .get
+        )
+        suppressMutabilityWarning(&request)
+        try converter.setHeaderFieldAsURI(
+          in: &request.headerFields,
+          name: "If-None-Match",
+          value: input.headers.ifNoneMatch
+        )
+        converter.setAcceptHeader(
+          in: &request.headerFields,
+          contentTypes: input.headers.accept
+        )
+        return (request, nil)
+      },
+      deserializer: { response, responseBody in
+        switch response.status.code {
+        case 200:
+          let headers: Operations.GetItemThumbnail.Output.Ok.Headers = .init(
+            eTag: try converter.getOptionalHeaderFieldAsURI(
+              in: response.headerFields,
+              name: "ETag",
+              as: Swift.String.self
+            ))
+          let contentType = converter.extractContentTypeIfPresent(in: response.headerFields)
+          let body: Operations.GetItemThumbnail.Output.Ok.Body
+          let chosenContentType = try converter.bestContentType(
+            received: contentType,
+            options: [
+              "image/jpeg"
+            ]
+          )
+          switch chosenContentType {
+          case "image/jpeg":
+            body = try converter.getResponseBodyAsBinary(
+              OpenAPIRuntime.HTTPBody.self,
+              from: responseBody,
+              transforming: { value in
+                .jpeg(value)
+              }
+            )
+          default:
+            preconditionFailure("bestContentType chose an invalid content type.")
+          }
+          return .ok(
+            .init(
+              headers: headers,
+              body: body
+            ))
+        case 304:
+          return .notModified(.init())
+        case 400:
+          let contentType = converter.extractContentTypeIfPresent(in: response.headerFields)
+          let body: Components.Responses.BadRequest.Body
+          let chosenContentType = try converter.bestContentType(
+            received: contentType,
+            options: [
+              "application/json"
+            ]
+          )
+          switch chosenContentType {
+          case "application/json":
+            body = try await converter.getResponseBodyAsJSON(
+              Components.Responses.BadRequest.Body.JsonPayload.self,
+              from: responseBody,
+              transforming: { value in
+                .json(value)
+              }
+            )
+          default:
+            preconditionFailure("bestContentType chose an invalid content type.")
+          }
+          return .badRequest(.init(body: body))
+        case 404:
+          let contentType = converter.extractContentTypeIfPresent(in: response.headerFields)
+          let body: Components.Responses.NotFound.Body
+          let chosenContentType = try converter.bestContentType(
+            received: contentType,
+            options: [
+              "application/json"
+            ]
+          )
+          switch chosenContentType {
+          case "application/json":
+            body = try await converter.getResponseBodyAsJSON(
+              Components.Responses.NotFound.Body.JsonPayload.self,
+              from: responseBody,
+              transforming: { value in
+                .json(value)
+              }
+            )
+          default:
+            preconditionFailure("bestContentType chose an invalid content type.")
+          }
+          return .notFound(.init(body: body))
+        case 500:
+          let contentType = converter.extractContentTypeIfPresent(in: response.headerFields)
+          let body: Components.Responses.Internal.Body
+          let chosenContentType = try converter.bestContentType(
+            received: contentType,
+            options: [
+              "application/json"
+            ]
+          )
+          switch chosenContentType {
+          case "application/json":
+            body = try await converter.getResponseBodyAsJSON(
+              Components.Responses.Internal.Body.JsonPayload.self,
+              from: responseBody,
+              transforming: { value in
+                .json(value)
+              }
+            )
+          default:
+            preconditionFailure("bestContentType chose an invalid content type.")
+          }
+          return .internalServerError(.init(body: body))
+        default:
+          return .undocumented(
+            statusCode: response.status.code,
+            .init(
+              headerFields: response.headerFields,
+              body: responseBody
+            )
+          )
+        }
+      }
+    )
+  }
   /// Objects in an image, with distance estimates and optional catalog matches.
   ///
   /// The image must be at least 8 pixels on each side (else 400 `invalid_image`).

@@ -3497,6 +3497,281 @@ public enum Operations {
       }
     }
   }
+  /// The item's thumbnail (JPEG, longest side at most 256 pixels).
+  ///
+  /// Made when the item is created from an image (`POST`/`PUT /v1/items` with an image,
+  /// `glimpse index`), unless the server or the indexer runs with `--no-thumbnails`. The
+  /// ETag is the image's SHA-256; `If-None-Match` with it answers 304. 404 for an item made
+  /// from an embedding, one given another image without a thumbnail, or no such item.
+  ///
+  ///
+  /// - Remark: HTTP `GET /v1/items/{id}/thumbnail`.
+  /// - Remark: Generated from `#/paths//v1/items/{id}/thumbnail/get(getItemThumbnail)`.
+  public enum GetItemThumbnail {
+    public static let id: Swift.String = "getItemThumbnail"
+    public struct Input: Sendable, Hashable {
+      /// - Remark: Generated from `#/paths/v1/items/{id}/thumbnail/GET/path`.
+      public struct Path: Sendable, Hashable {
+        /// The item id (percent-encoded in the path; ids may contain `/`).
+        ///
+        /// - Remark: Generated from `#/paths/v1/items/{id}/thumbnail/GET/path/id`.
+        public var id: Components.Parameters.ItemId
+        /// Creates a new `Path`.
+        ///
+        /// - Parameters:
+        ///   - id: The item id (percent-encoded in the path; ids may contain `/`).
+        public init(id: Components.Parameters.ItemId) {
+          self.id = id
+        }
+      }
+      public var path: Operations.GetItemThumbnail.Input.Path
+      /// - Remark: Generated from `#/paths/v1/items/{id}/thumbnail/GET/header`.
+      public struct Headers: Sendable, Hashable {
+        /// - Remark: Generated from `#/paths/v1/items/{id}/thumbnail/GET/header/If-None-Match`.
+        public var ifNoneMatch: Swift.String?
+        public var accept:
+          [OpenAPIRuntime.AcceptHeaderContentType<Operations.GetItemThumbnail.AcceptableContentType>]
+        /// Creates a new `Headers`.
+        ///
+        /// - Parameters:
+        ///   - ifNoneMatch:
+        ///   - accept:
+        public init(
+          ifNoneMatch: Swift.String? = nil,
+          accept: [OpenAPIRuntime.AcceptHeaderContentType<
+            Operations.GetItemThumbnail.AcceptableContentType
+          >] = .defaultValues()
+        ) {
+          self.ifNoneMatch = ifNoneMatch
+          self.accept = accept
+        }
+      }
+      public var headers: Operations.GetItemThumbnail.Input.Headers
+      /// Creates a new `Input`.
+      ///
+      /// - Parameters:
+      ///   - path:
+      ///   - headers:
+      public init(
+        path: Operations.GetItemThumbnail.Input.Path,
+        headers: Operations.GetItemThumbnail.Input.Headers = .init()
+      ) {
+        self.path = path
+        self.headers = headers
+      }
+    }
+    @frozen public enum Output: Sendable, Hashable {
+      public struct Ok: Sendable, Hashable {
+        /// - Remark: Generated from `#/paths/v1/items/{id}/thumbnail/GET/responses/200/headers`.
+        public struct Headers: Sendable, Hashable {
+          /// - Remark: Generated from `#/paths/v1/items/{id}/thumbnail/GET/responses/200/headers/ETag`.
+          public var eTag: Swift.String?
+          /// Creates a new `Headers`.
+          ///
+          /// - Parameters:
+          ///   - eTag:
+          public init(eTag: Swift.String? = nil) {
+            self.eTag = eTag
+          }
+        }
+        /// Received HTTP response headers
+        public var headers: Operations.GetItemThumbnail.Output.Ok.Headers
+        /// - Remark: Generated from `#/paths/v1/items/{id}/thumbnail/GET/responses/200/content`.
+        @frozen public enum Body: Sendable, Hashable {
+          /// - Remark: Generated from `#/paths/v1/items/{id}/thumbnail/GET/responses/200/content/image\/jpeg`.
+          case jpeg(OpenAPIRuntime.HTTPBody)
+          /// The associated value of the enum case if `self` is `.jpeg`.
+          ///
+          /// - Throws: An error if `self` is not `.jpeg`.
+          /// - SeeAlso: `.jpeg`.
+          public var jpeg: OpenAPIRuntime.HTTPBody {
+            get throws {
+              switch self {
+              case let .jpeg(body):
+                return body
+              }
+            }
+          }
+        }
+        /// Received HTTP response body
+        public var body: Operations.GetItemThumbnail.Output.Ok.Body
+        /// Creates a new `Ok`.
+        ///
+        /// - Parameters:
+        ///   - headers: Received HTTP response headers
+        ///   - body: Received HTTP response body
+        public init(
+          headers: Operations.GetItemThumbnail.Output.Ok.Headers = .init(),
+          body: Operations.GetItemThumbnail.Output.Ok.Body
+        ) {
+          self.headers = headers
+          self.body = body
+        }
+      }
+      /// The thumbnail.
+      ///
+      /// - Remark: Generated from `#/paths//v1/items/{id}/thumbnail/get(getItemThumbnail)/responses/200`.
+      ///
+      /// HTTP response code: `200 ok`.
+      case ok(Operations.GetItemThumbnail.Output.Ok)
+      /// The associated value of the enum case if `self` is `.ok`.
+      ///
+      /// - Throws: An error if `self` is not `.ok`.
+      /// - SeeAlso: `.ok`.
+      public var ok: Operations.GetItemThumbnail.Output.Ok {
+        get throws {
+          switch self {
+          case let .ok(response):
+            return response
+          default:
+            try throwUnexpectedResponseStatus(
+              expectedStatus: "ok",
+              response: self
+            )
+          }
+        }
+      }
+      public struct NotModified: Sendable, Hashable {
+        /// Creates a new `NotModified`.
+        public init() {}
+      }
+      /// Unchanged since the ETag sent in If-None-Match.
+      ///
+      /// - Remark: Generated from `#/paths//v1/items/{id}/thumbnail/get(getItemThumbnail)/responses/304`.
+      ///
+      /// HTTP response code: `304 notModified`.
+      case notModified(Operations.GetItemThumbnail.Output.NotModified)
+      /// Unchanged since the ETag sent in If-None-Match.
+      ///
+      /// - Remark: Generated from `#/paths//v1/items/{id}/thumbnail/get(getItemThumbnail)/responses/304`.
+      ///
+      /// HTTP response code: `304 notModified`.
+      public static var notModified: Self {
+        .notModified(.init())
+      }
+      /// The associated value of the enum case if `self` is `.notModified`.
+      ///
+      /// - Throws: An error if `self` is not `.notModified`.
+      /// - SeeAlso: `.notModified`.
+      public var notModified: Operations.GetItemThumbnail.Output.NotModified {
+        get throws {
+          switch self {
+          case let .notModified(response):
+            return response
+          default:
+            try throwUnexpectedResponseStatus(
+              expectedStatus: "notModified",
+              response: self
+            )
+          }
+        }
+      }
+      /// Bad input.
+      ///
+      /// - Remark: Generated from `#/paths//v1/items/{id}/thumbnail/get(getItemThumbnail)/responses/400`.
+      ///
+      /// HTTP response code: `400 badRequest`.
+      case badRequest(Components.Responses.BadRequest)
+      /// The associated value of the enum case if `self` is `.badRequest`.
+      ///
+      /// - Throws: An error if `self` is not `.badRequest`.
+      /// - SeeAlso: `.badRequest`.
+      public var badRequest: Components.Responses.BadRequest {
+        get throws {
+          switch self {
+          case let .badRequest(response):
+            return response
+          default:
+            try throwUnexpectedResponseStatus(
+              expectedStatus: "badRequest",
+              response: self
+            )
+          }
+        }
+      }
+      /// No such item.
+      ///
+      /// - Remark: Generated from `#/paths//v1/items/{id}/thumbnail/get(getItemThumbnail)/responses/404`.
+      ///
+      /// HTTP response code: `404 notFound`.
+      case notFound(Components.Responses.NotFound)
+      /// The associated value of the enum case if `self` is `.notFound`.
+      ///
+      /// - Throws: An error if `self` is not `.notFound`.
+      /// - SeeAlso: `.notFound`.
+      public var notFound: Components.Responses.NotFound {
+        get throws {
+          switch self {
+          case let .notFound(response):
+            return response
+          default:
+            try throwUnexpectedResponseStatus(
+              expectedStatus: "notFound",
+              response: self
+            )
+          }
+        }
+      }
+      /// An unexpected server error.
+      ///
+      /// - Remark: Generated from `#/paths//v1/items/{id}/thumbnail/get(getItemThumbnail)/responses/500`.
+      ///
+      /// HTTP response code: `500 internalServerError`.
+      case internalServerError(Components.Responses.Internal)
+      /// The associated value of the enum case if `self` is `.internalServerError`.
+      ///
+      /// - Throws: An error if `self` is not `.internalServerError`.
+      /// - SeeAlso: `.internalServerError`.
+      public var internalServerError: Components.Responses.Internal {
+        get throws {
+          switch self {
+          case let .internalServerError(response):
+            return response
+          default:
+            try throwUnexpectedResponseStatus(
+              expectedStatus: "internalServerError",
+              response: self
+            )
+          }
+        }
+      }
+      /// Undocumented response.
+      ///
+      /// A response with a code that is not documented in the OpenAPI document.
+      case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+    }
+    @frozen public enum AcceptableContentType: AcceptableProtocol {
+      case jpeg
+      case json
+      case other(Swift.String)
+      public init?(rawValue: Swift.String) {
+        switch rawValue.lowercased() {
+        case "image/jpeg":
+          self = .jpeg
+        case "application/json":
+          self = .json
+        default:
+          self = .other(rawValue)
+        }
+      }
+      public var rawValue: Swift.String {
+        switch self {
+        case let .other(string):
+          return string
+        case .jpeg:
+          return "image/jpeg"
+        case .json:
+          return "application/json"
+        }
+      }
+      public static var allCases: [Self] {
+        [
+          .jpeg,
+          .json,
+        ]
+      }
+    }
+  }
   /// Objects in an image, with distance estimates and optional catalog matches.
   ///
   /// The image must be at least 8 pixels on each side (else 400 `invalid_image`).

@@ -119,6 +119,18 @@ public protocol APIProtocol: Sendable {
   /// - Remark: HTTP `DELETE /v1/items/{id}`.
   /// - Remark: Generated from `#/paths//v1/items/{id}/delete(deleteItem)`.
   func deleteItem(_ input: Operations.DeleteItem.Input) async throws -> Operations.DeleteItem.Output
+  /// The item's thumbnail (JPEG, longest side at most 256 pixels).
+  ///
+  /// Made when the item is created from an image (`POST`/`PUT /v1/items` with an image,
+  /// `glimpse index`), unless the server or the indexer runs with `--no-thumbnails`. The
+  /// ETag is the image's SHA-256; `If-None-Match` with it answers 304. 404 for an item made
+  /// from an embedding, one given another image without a thumbnail, or no such item.
+  ///
+  ///
+  /// - Remark: HTTP `GET /v1/items/{id}/thumbnail`.
+  /// - Remark: Generated from `#/paths//v1/items/{id}/thumbnail/get(getItemThumbnail)`.
+  func getItemThumbnail(_ input: Operations.GetItemThumbnail.Input) async throws
+    -> Operations.GetItemThumbnail.Output
   /// Objects in an image, with distance estimates and optional catalog matches.
   ///
   /// The image must be at least 8 pixels on each side (else 400 `invalid_image`).
@@ -348,6 +360,26 @@ extension APIProtocol {
   ) async throws -> Operations.DeleteItem.Output {
     try await deleteItem(
       Operations.DeleteItem.Input(
+        path: path,
+        headers: headers
+      ))
+  }
+  /// The item's thumbnail (JPEG, longest side at most 256 pixels).
+  ///
+  /// Made when the item is created from an image (`POST`/`PUT /v1/items` with an image,
+  /// `glimpse index`), unless the server or the indexer runs with `--no-thumbnails`. The
+  /// ETag is the image's SHA-256; `If-None-Match` with it answers 304. 404 for an item made
+  /// from an embedding, one given another image without a thumbnail, or no such item.
+  ///
+  ///
+  /// - Remark: HTTP `GET /v1/items/{id}/thumbnail`.
+  /// - Remark: Generated from `#/paths//v1/items/{id}/thumbnail/get(getItemThumbnail)`.
+  public func getItemThumbnail(
+    path: Operations.GetItemThumbnail.Input.Path,
+    headers: Operations.GetItemThumbnail.Input.Headers = .init()
+  ) async throws -> Operations.GetItemThumbnail.Output {
+    try await getItemThumbnail(
+      Operations.GetItemThumbnail.Input(
         path: path,
         headers: headers
       ))
