@@ -6,19 +6,14 @@ public struct ByteTrackSettings: Sendable, Equatable {
   public var trackLowThresh: Double = 0.1
   /// An unmatched detection at or above this starts a new track.
   public var newTrackThresh: Double = 0.25
-  /// Frames (at 30 fps) a lost track is kept for re-identification.
+  /// Frames a lost track is kept for re-identification (Ultralytics' `max_frames_lost`).
   public var trackBuffer: Int = 30
   /// Largest matching cost (1 - IoU, or fused with the score) of the first association.
   public var matchThresh: Double = 0.8
   /// Whether the first association multiplies IoU by the detection's score.
   public var fuseScore: Bool = true
-  /// The stream's frame rate: the lost-track buffer is `trackBuffer` × frameRate / 30 frames.
-  public var frameRate: Double = 30
 
   public init() {}
-
-  /// Frames a lost track is kept (Ultralytics' `max_time_lost`, truncated).
-  public var maxTimeLost: Int { Int(frameRate / 30.0 * Double(trackBuffer)) }
 }
 
 /// ByteTrack (Ultralytics' `BYTETracker`): Kalman-predicted tracks are matched first to the
@@ -31,7 +26,7 @@ public final class ByteTracker {
   public private(set) var frameID = 0
   private var tracked: [Track] = []
   private var lost: [Track] = []
-  /// The ids of the last 999 to 1000 removed tracks. Ultralytics keeps the tracks, but only
+  /// The ids of the last 1000 removed tracks. Ultralytics keeps the tracks, but only
   /// their ids are ever read (to drop them from the lost list), so memory stays small.
   private var removed: [Int] = []
   private var ids = TrackIDCounter()
@@ -53,7 +48,9 @@ public final class ByteTracker {
     // Scores are float32 in Ultralytics and NumPy compares them with the thresholds in float32.
     let high = Float(settings.trackHighThresh)
     let low = Float(settings.trackLowThresh)
-    let indexed = detections.enumerated().map { Track($0.element, index: $0.offset) }
+    // Boxes without area are dropped (the filter divides by the height).
+    let indexed = detections.enumerated().filter { $0.element.width > 0 && $0.element.height > 0 }
+      .map { Track($0.element, index: $0.offset) }
     let strong = indexed.filter { $0.score >= high }
     let weak = indexed.filter { $0.score > low && $0.score < high }
 
@@ -127,7 +124,7 @@ public final class ByteTracker {
   /// Ultralytics' step 5: lost tracks expire, then the lists are merged and de-duplicated.
   private func finish(_ step: Step) {
     var removedNow = step.removed
-    for track in lost where frameID - track.endFrame > settings.maxTimeLost {
+    for track in lost where frameID - track.endFrame > settings.trackBuffer {
       track.state = .removed
       removedNow.append(track)
     }
@@ -137,7 +134,7 @@ public final class ByteTracker {
     lost = lost.filter { !removedIDs.contains($0.trackID) }
     (tracked, lost) = Self.withoutDuplicates(tracked, lost)
     removed += removedNow.map(\.trackID)
-    if removed.count > 1000 { removed = Array(removed.suffix(999)) }
+    if removed.count > 1000 { removed = Array(removed.suffix(1000)) }
   }
 
   /// The first association's costs: IoU distance, fused with the detection scores when set.
@@ -152,8 +149,8 @@ public final class ByteTracker {
 extension ByteTracker {
   /// `a` then the tracks of `b` whose id is not in `a` (Ultralytics' `joint_stracks`).
   static func joined(_ a: [Track], _ b: [Track]) -> [Track] {
-    var seen = Set(a.map(\.trackID))
-    return a + b.filter { seen.insert($0.trackID).inserted }
+    let ids = Set(a.map(\.trackID))
+    return a + b.filter { !ids.contains($0.trackID) }
   }
 
   /// The tracks of `a` whose id is not in `b` (Ultralytics' `sub_stracks`).

@@ -10,25 +10,18 @@ public struct KalmanFilterXYAH: Sendable {
   public struct State: Sendable, Equatable {
     public var mean: [Double]
     public var covariance: [Double]
-    /// True while the mean is the float32 measurement the track started from: Ultralytics'
-    /// mean is then a float32 array, and the box read from it is computed in float32.
-    public var isSinglePrecision = false
   }
 
   public init() {}
 
   /// The state of a new track from its first box (x, y, a, h), velocities zero.
-  ///
-  /// The standard deviations are rounded to Float as in Ultralytics, where the measurement is
-  /// float32 and NumPy keeps the product in float32.
   public func initiate(_ measurement: [Float]) -> State {
-    let h = measurement[3]
-    let pos = Double(Float(2 * Self.positionWeight) * h)
-    let vel = Double(Float(10 * Self.velocityWeight) * h)
+    let h = Double(measurement[3])
+    let pos = 2 * Self.positionWeight * h
+    let vel = 10 * Self.velocityWeight * h
     let std = [pos, pos, 1e-2, pos, vel, vel, 1e-5, vel]
     return State(
-      mean: measurement.map(Double.init) + [0, 0, 0, 0], covariance: Matrix.diagonal(std.map { $0 * $0 }),
-      isSinglePrecision: true)
+      mean: measurement.map(Double.init) + [0, 0, 0, 0], covariance: Matrix.diagonal(std.map { $0 * $0 }))
   }
 
   /// The state one frame later: x += v, covariance F P Fᵀ + Q.
@@ -61,7 +54,8 @@ public struct KalmanFilterXYAH: Sendable {
       for j in 0..<4 { s[i * 4 + j] = state.covariance[i * 8 + j] }
       s[i * 4 + i] += r[i]
     }
-    // K = P Hᵀ S⁻¹ (8×4): solve S Kᵀ = H Pᵀ with the Cholesky factor of S, as scipy does.
+    // K = P Hᵀ S⁻¹ (8×4): S Kᵀ = H Pᵀ solved with the Cholesky factor of S (symmetric,
+    // positive definite; Ultralytics solves it by LU, the same up to rounding).
     let pht = (0..<8).flatMap { i in (0..<4).map { j in state.covariance[i * 8 + j] } }
     let gain = Matrix.transpose(
       Matrix.choleskySolve(s, n: 4, rhs: Matrix.transpose(pht, rows: 8, columns: 4), columns: 8), rows: 4,

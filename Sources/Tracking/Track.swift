@@ -72,30 +72,17 @@ final class Track {
 
   var endFrame: Int { frameID }
 
-  /// The box (x1, y1, w, h): the detection's, or the filter's mean.
-  ///
-  /// While the filter's mean is still the float32 measurement it started from (a new track
-  /// not yet predicted), the arithmetic is in Float, as NumPy's on a float32 array.
-  var tlwh: [Double] {
-    guard let filter else { return detectionBox.map(Double.init) }
-    if filter.isSinglePrecision {
-      let m = filter.mean.prefix(4).map { Float($0) }
-      let w = m[2] * m[3]
-      return [m[0] - w / 2, m[1] - m[3] / 2, w, m[3]].map(Double.init)
+  /// The box (x1, y1, x2, y2): the filter's mean, or before the filter starts the
+  /// detection's, added up in Float as NumPy does on its float32 array.
+  var xyxy: [Double] {
+    guard let filter else {
+      let b = detectionBox
+      return [b[0], b[1], b[0] + b[2], b[1] + b[3]].map(Double.init)
     }
     let m = filter.mean
     let w = m[2] * m[3]
-    return [m[0] - w / 2, m[1] - m[3] / 2, w, m[3]]
-  }
-
-  /// The box (x1, y1, x2, y2), in the precision of `tlwh`.
-  var xyxy: [Double] {
-    let b = tlwh
-    if filter == nil || filter!.isSinglePrecision {
-      let f = b.map { Float($0) }
-      return [f[0], f[1], f[0] + f[2], f[1] + f[3]].map(Double.init)
-    }
-    return [b[0], b[1], b[0] + b[2], b[1] + b[3]]
+    let (x1, y1) = (m[0] - w / 2, m[1] - m[3] / 2)
+    return [x1, y1, x1 + w, y1 + m[3]]
   }
 
   /// (centre x, centre y, aspect w/h, h) of the detection's box, in float32.
@@ -134,8 +121,8 @@ final class Track {
   }
 }
 
-/// Ultralytics' `BaseTrack._count`, one per tracker (Ultralytics resets it when a tracker is
-/// made, so ids start at 1 on every stream).
+/// The track id counter, one per tracker as in Ultralytics (`BYTETracker._ids`): ids start
+/// at 1 on every stream.
 struct TrackIDCounter: Sendable {
   private(set) var last = 0
   mutating func next() -> Int {
