@@ -72,17 +72,8 @@ public final class ByteTracker {
     }
 
     let leftover = first.unmatchedColumns.map { strong[$0] }
-    let third = LinearAssignment.solve(
-      cost: distances(unconfirmed, leftover), rows: unconfirmed.count, columns: leftover.count, thresh: 0.7)
-    for (row, column) in third.matches {
-      unconfirmed[row].update(leftover[column], frame: frameID, kalman: kalman)
-      step.activated.append(unconfirmed[row])
-    }
-    for row in third.unmatchedRows {
-      unconfirmed[row].state = .removed
-      step.removed.append(unconfirmed[row])
-    }
-    startTracks(third.unmatchedColumns.map { leftover[$0] }, step: &step)
+    let unmatched = associate(unconfirmed, leftover, step: &step)
+    startTracks(unmatched, step: &step)
     finish(step)
     return tracked.filter(\.isActivated).map(\.result)
   }
@@ -112,6 +103,22 @@ public final class ByteTracker {
         step.refound.append(track)
       }
     }
+  }
+
+  /// Tracks seen in one frame only get one more chance with the confident detections left;
+  /// those not matched now are removed. Returns the detections still unmatched.
+  private func associate(_ unconfirmed: [Track], _ leftover: [Track], step: inout Step) -> [Track] {
+    let third = LinearAssignment.solve(
+      cost: distances(unconfirmed, leftover), rows: unconfirmed.count, columns: leftover.count, thresh: 0.7)
+    for (row, column) in third.matches {
+      unconfirmed[row].update(leftover[column], frame: frameID, kalman: kalman)
+      step.activated.append(unconfirmed[row])
+    }
+    for row in third.unmatchedRows {
+      unconfirmed[row].state = .removed
+      step.removed.append(unconfirmed[row])
+    }
+    return third.unmatchedColumns.map { leftover[$0] }
   }
 
   private func startTracks(_ candidates: [Track], step: inout Step) {

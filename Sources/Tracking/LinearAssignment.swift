@@ -122,6 +122,22 @@ struct JonkerVolgenant {
     return free
   }
 
+  /// The columns of the least and second least reduced cost of a row, with those costs (the
+  /// first of equal ones, as `lap` scans).
+  private func twoSmallest(_ row: Int) -> (Int, Double, Int, Double) {
+    var (j1, v1, j2, v2) = (0, c(row, 0) - v[0], -1, Self.large)
+    for j in 1..<max(n, 1) {
+      let reduced = c(row, j) - v[j]
+      guard reduced < v2 else { continue }
+      if reduced >= v1 {
+        (v2, j2) = (reduced, j)
+      } else {
+        (v2, v1, j2, j1) = (v1, reduced, j1, j)
+      }
+    }
+    return (j1, v1, j2, v2)
+  }
+
   /// One round of augmenting row reduction (`_carr_dense`); returns the rows left free.
   private mutating func augmentingRowReduction(_ initial: [Int]) -> [Int] {
     var freeRows = initial + [Int](repeating: 0, count: n)
@@ -133,16 +149,7 @@ struct JonkerVolgenant {
       reductions += 1
       let freeRow = freeRows[current]
       current += 1
-      var (j1, v1, j2, v2) = (0, c(freeRow, 0) - v[0], -1, Self.large)
-      for j in 1..<max(n, 1) {
-        let reduced = c(freeRow, j) - v[j]
-        guard reduced < v2 else { continue }
-        if reduced >= v1 {
-          (v2, j2) = (reduced, j)
-        } else {
-          (v2, v1, j2, j1) = (v1, reduced, j1, j)
-        }
-      }
+      var (j1, v1, j2, v2) = twoSmallest(freeRow)
       var i0 = y[j1]
       let v1New = v[j1] - (v2 - v1)
       let v1Lowers = v1New < v[j1]

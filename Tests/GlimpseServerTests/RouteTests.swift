@@ -199,14 +199,19 @@ import Testing
     }
   }
 
+  /// Adds an image to the catalog through the API.
+  static func index(_ image: Data, as id: String, _ client: some TestClientProtocol) async throws {
+    try await client.execute(
+      uri: "/v1/items", method: .post, headers: .json,
+      body: ServerFixture.json(["id": id, "image": image.base64EncodedString()])
+    ) { #expect($0.status == .created) }
+  }
+
   @Test func detectWithDistancesAndMatches() async throws {
     let street = try ServerFixture.data(
       ServerFixture.detectionImages.appendingPathComponent("street_1280x720.png"))
     try await ServerFixture.application(ServerFixture.readyState()).test(.router) { client in
-      try await client.execute(
-        uri: "/v1/items", method: .post, headers: .json,
-        body: ServerFixture.json(["id": "street", "image": street.base64EncodedString()])
-      ) { #expect($0.status == .created) }
+      try await Self.index(street, as: "street", client)
       try await client.execute(
         uri: "/v1/detect?conf=0.05&search=true&k=1&fov_deg=70", method: .post,
         headers: [.contentType: "image/png"],
@@ -242,10 +247,7 @@ import Testing
     let street = try ServerFixture.data(
       ServerFixture.detectionImages.appendingPathComponent("street_1280x720.png"))
     try await ServerFixture.application(ServerFixture.readyState()).test(.router) { client in
-      try await client.execute(
-        uri: "/v1/items", method: .post, headers: .json,
-        body: ServerFixture.json(["id": "street", "image": street.base64EncodedString()])
-      ) { #expect($0.status == .created) }
+      try await Self.index(street, as: "street", client)
       // The demo detector's boxes are weak: scores fused into the matching cost (1 - IoU ×
       // score) would keep them from matching, so plain IoU.
       let settings = "search=true&k=1&conf=0.3&fuse_score=false"

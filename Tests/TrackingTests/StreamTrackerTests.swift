@@ -68,19 +68,25 @@ import Tracking
     return image
   }
 
+  /// A catalog of two items (crops of the stream's image) in a temporary SQLite file.
+  static func catalog(_ clip: CLIPModel, image: RGBImage, in folder: URL) async throws -> SQLiteCatalog {
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    let store = try SQLiteCatalog(
+      path: folder.appendingPathComponent("catalog.db").path, model: clip.bundle.name,
+      dimension: clip.dimension)
+    let embeddings = try clip.embedImages([image.cropped(x: 0, y: 0, width: 200, height: 200), image])
+    try await store.upsert(
+      embeddings.enumerated().map { CatalogItem(id: "item-\($0.offset)", embedding: $0.element) })
+    return store
+  }
+
   @Test func perTrackMatchingEmbedsTenTimesLessAndSmoothsDistances() async throws {
     let clip = try Self.clip()
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
       "tracking-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: folder) }
-    let store = try SQLiteCatalog(
-      path: folder.appendingPathComponent("catalog.db").path, model: clip.bundle.name,
-      dimension: clip.dimension)
     let image = Self.image()
-    let catalog = try clip.embedImages([image.cropped(x: 0, y: 0, width: 200, height: 200), image])
-    try await store.upsert(
-      catalog.enumerated().map { CatalogItem(id: "item-\($0.offset)", embedding: $0.element) })
+    let store = try await Self.catalog(clip, image: image, in: folder)
     let counter = Counter()
     let search = CropSearch(
       embedImages: { crops in
@@ -111,15 +117,20 @@ import Tracking
     let ratio = Double(perFrameEmbeddings) / Double(counter.count)
     print("per-track matching: \(counter.count) embeddings vs \(perFrameEmbeddings) per frame (\(ratio)×)")
     #expect(ratio >= 10)
+    Self.checkDistances(raw: raw, smoothed: smoothed)
+  }
 
+  /// The steady person's distance varies less smoothed than per frame; the approaching one is
+  /// followed without a lasting lag.
+  static func checkDistances(raw: [Int: [Double]], smoothed: [Int: [Double]]) {
     // The steady person (true 6 m): spread of the estimates after the filter settles.
-    let steadyRaw = Self.standardDeviation(raw[0]!.dropFirst(30))
-    let steadySmoothed = Self.standardDeviation(smoothed[0]!.dropFirst(30))
+    let steadyRaw = standardDeviation(raw[0]!.dropFirst(30))
+    let steadySmoothed = standardDeviation(smoothed[0]!.dropFirst(30))
     print("steady object: distance SD \(steadyRaw) m per frame, \(steadySmoothed) m smoothed")
     #expect(steadySmoothed < steadyRaw / 2)
     // The approaching person: followed without a lasting lag (mean error over the last 100 frames).
     let approach = smoothed[1]!.suffix(100)
-    let truth = (Self.frames - 99...Self.frames).map { Self.trueDistance(1, $0) }
+    let truth = (frames - 99...frames).map { trueDistance(1, $0) }
     let meanError = zip(approach, truth).map { $0 - $1 }.reduce(0, +) / Double(approach.count)
     print("approaching object: mean error \(meanError) m over the last 100 frames")
     #expect(abs(meanError) < 0.1)
