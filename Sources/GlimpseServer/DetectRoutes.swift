@@ -123,7 +123,9 @@ struct DetectionSettings: Sendable {
   }
 
   /// Most objects searched in one image: the most confident ones. At a low threshold a
-  /// detector returns hundreds of boxes, and embedding each crop would cost seconds.
+  /// detector returns hundreds of boxes, and embedding each crop would cost seconds. While
+  /// tracking, this bounds the tracks searched again in a frame; a new track is always
+  /// searched (only confident detections start tracks, and each is searched once).
   static let maxSearchedObjects = 16
 
   /// Detections in `image`, with catalog matches (for the most confident objects) when
@@ -145,7 +147,8 @@ struct DetectionSettings: Sendable {
       maxBatch: services.limits.maxBatch)
     if let stream {
       return try await stream.tracker.attachMatches(
-        to: objects, in: image, frame: stream.frame, search: cropSearch, k: k, limit: Self.maxSearchedObjects)
+        to: objects, in: image, frame: stream.frame, search: cropSearch, k: k,
+        rematchLimit: Self.maxSearchedObjects)
     }
     let searched = try await cropSearch.attachMatches(
       to: Array(objects.prefix(Self.maxSearchedObjects)), in: image, k: k)

@@ -86,14 +86,16 @@ public final class StreamTracker: @unchecked Sendable {
   }
 
   /// `tracked` (the output of `track` for the same frame) with matches computed for the
-  /// tracks whose match is due (never searched, box size changed past the factor, searched
-  /// `rematch.frames` ago, or with another `k`), at most `limit` of them (never-searched
-  /// tracks first, then the most confident); the others keep their cached matches.
+  /// tracks whose match is due: every track never searched (so that each confirmed track has
+  /// a match), and at most `rematchLimit` of those searched before whose box changed size past
+  /// the factor, whose search is `rematch.frames` old or was for another `k` (the most
+  /// confident first; the others wait for the next frames). The rest keep their cached matches.
   public func attachMatches(
     to tracked: [DetectedObject], in image: RGBImage, frame: Int, search: CropSearch, k: Int,
-    classes: Set<Int>? = nil, limit: Int = .max
+    classes: Set<Int>? = nil, rematchLimit: Int = .max
   ) async throws -> [DetectedObject] {
-    let due = dueForSearch(tracked, frame: frame, k: k, classes: classes).prefix(limit)
+    let (new, again) = dueForSearch(tracked, frame: frame, k: k, classes: classes)
+    let due = new + again.prefix(rematchLimit)
     guard !due.isEmpty else { return tracked }
     let searched = try await search.attachMatches(to: due.map { tracked[$0] }, in: image, k: k)
     var result = tracked
@@ -111,21 +113,23 @@ public final class StreamTracker: @unchecked Sendable {
     return result
   }
 
-  private func dueForSearch(_ tracked: [DetectedObject], frame: Int, k: Int, classes: Set<Int>?) -> [Int] {
+  /// The indices of the tracks never searched, and of those due for another search, most
+  /// confident first.
+  private func dueForSearch(_ tracked: [DetectedObject], frame: Int, k: Int, classes: Set<Int>?) -> (
+    new: [Int], again: [Int]
+  ) {
     lock.withLock {
-      let due = tracked.indices.filter { index in
+      let candidates = tracked.indices.filter { classes?.contains(tracked[$0].classID) ?? true }
+      let new = candidates.filter { tracked[$0].matches == nil }
+      let again = candidates.filter { index in
         let object = tracked[index]
-        guard classes?.contains(object.classID) ?? true, let id = object.trackID else { return false }
-        guard let state = memory[id], state.matches != nil, state.searchedK == k else { return true }
-        return rematch.isDue(
-          searchedFrame: state.matchFrame, searchedArea: state.searchedArea, frame: frame,
-          area: Double(object.box.width * object.box.height))
+        guard object.matches != nil, let id = object.trackID, let state = memory[id] else { return false }
+        return state.searchedK != k
+          || rematch.isDue(
+            searchedFrame: state.matchFrame, searchedArea: state.searchedArea, frame: frame,
+            area: Double(object.box.width * object.box.height))
       }
-      // Tracks never searched first, then the most confident.
-      return due.sorted { a, b in
-        let (newA, newB) = (tracked[a].matches == nil, tracked[b].matches == nil)
-        return newA != newB ? newA : tracked[a].confidence > tracked[b].confidence
-      }
+      return (new, again.sorted { tracked[$0].confidence > tracked[$1].confidence })
     }
   }
 }
