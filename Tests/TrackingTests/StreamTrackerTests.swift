@@ -117,6 +117,7 @@ import Tracking
     let ratio = Double(perFrameEmbeddings) / Double(counter.count)
     print("per-track matching: \(counter.count) embeddings vs \(perFrameEmbeddings) per frame (\(ratio)×)")
     #expect(ratio >= 10)
+    #expect(tracker.searches == counter.count, "the tracker's own count agrees")
     Self.checkDistances(raw: raw, smoothed: smoothed)
   }
 
