@@ -51,7 +51,7 @@ struct ARStreamSession {
   /// The settings a stream starts with: tracking on.
   static var initialSettings: DetectionSettings {
     var settings = DetectionSettings()
-    settings.tracking = TrackingSettings()
+    settings.isTracking = true
     return settings
   }
 
@@ -110,9 +110,9 @@ struct ARStreamSession {
     var tracker: StreamTracker?
     for await frame in frames {
       let started = ContinuousClock.now
-      if let tracking = frame.settings.tracking {
-        tracker = tracker ?? StreamTracker(settings: tracking)
-        tracker?.settings = tracking
+      if frame.settings.isTracking {
+        tracker = tracker ?? StreamTracker(settings: frame.settings.tracking)
+        tracker?.settings = frame.settings.tracking
       } else {
         tracker = nil
       }
@@ -160,18 +160,12 @@ struct ARStreamSession {
     if message.search == nil { next.search = settings.search }
     if message.k == nil { next.k = settings.k }
     next.confidenceIsDefault = message.conf == nil && settings.confidenceIsDefault
-    next.tracking = try tracking(settings.tracking, with: message)
-    return next
-  }
-
-  /// `track` turns tracking on or off; the other tracking fields change the settings in force
-  /// (or, with tracking off, those it will start with).
-  private func tracking(_ current: TrackingSettings?, with message: SettingsMessage) throws
-    -> TrackingSettings?
-  {
+    // `track` turns tracking on or off; the other tracking fields change the settings in
+    // force (or, with tracking off, those it will start with).
     let fields = TrackingFields(message: message)
-    let next = try fields.applied(to: current ?? TrackingSettings())
-    return fields.track ?? (current != nil) ? next : nil
+    next.tracking = try fields.applied(to: settings.tracking)
+    next.isTracking = fields.track ?? settings.isTracking
+    return next
   }
 
   private struct ErrorReply: Encodable {

@@ -84,8 +84,10 @@ struct DetectionSettings: Sendable {
   var distance = DistanceEstimator()
   var search = false
   var k = 3
-  /// The AR stream's tracking settings; nil: frames are not tracked.
-  var tracking: TrackingSettings?
+  /// Whether the AR stream tracks its frames, and with which settings (kept while tracking
+  /// is off, for when it is turned on again).
+  var isTracking = false
+  var tracking = TrackingSettings()
 
   init() {}
 

@@ -191,7 +191,7 @@ import Testing
   }
 
   /// The AR stream tracks by default: the objects of a still scene keep their track ids
-  /// from frame to frame, and their matches are the cached ones of the first frame.
+  /// from frame to frame; `"track": false` turns it off.
   @Test func anARStreamTracksObjects() async throws {
     let street = try ServerFixture.data(
       ServerFixture.detectionImages.appendingPathComponent("street_1280x720.png"))
@@ -213,6 +213,12 @@ import Testing
         Set(answer.matches(of: /"track_id":(\d+)/).map { Int($0.output.1)! })
       }
       #expect(!ids[0].isEmpty && ids[0] == ids[1] && ids[1] == ids[2], "\(ids)")
+      // Tracking off: raw detections, no track ids.
+      let off = #"{"track":false}"#
+      try connection.send(RawWebSocket.frame(opcode: 0x1, payload: Array(off.utf8), masked: true))
+      try connection.send(frame)
+      let untracked = String(decoding: await connection.readUntilClosed(timeout: 1.5).data, as: UTF8.self)
+      #expect(untracked.contains("\"detections\"") && !untracked.contains("track_id"))
       #expect(answers.allSatisfy { !$0.contains("\"error\"") }, "\(answers)")
     }
   }
