@@ -99,7 +99,56 @@ import Testing
     let unmatched = objects.filter { !($0["track_id"] is Int && ($0["matches"] as? [Any])?.count == 1) }
     #expect(unmatched.isEmpty, "every confirmed track carries a match: \(unmatched.prefix(2))")
     #expect(embeddings * 10 <= Double(perFrame))
+    let spread = Self.distanceSpread(tracked: tracked, plain: plain)
+    print(
+      "AR stream distances over \(spread.tracks) tracks of 30+ frames: RMS frame-to-frame change "
+        + "\(spread.raw) m per-frame estimates, \(spread.smoothed) m smoothed")
+    #expect(spread.tracks > 0 && spread.smoothed < spread.raw / 2)
     _ = server.terminate()
+  }
+
+  /// For each track seen with a distance in 30 frames or more, how much its smoothed
+  /// `distance_m` jumps from frame to frame (root mean square of the changes) and how much the
+  /// per-frame estimates of the same objects jump (the untracked pass's detection of the same
+  /// label overlapping it most, IoU ≥ 0.5, in the same frame), averaged over the tracks. The
+  /// camera pans sideways, so the objects' true distances barely change from frame to frame.
+  static func distanceSpread(tracked: [[String: Any]], plain: [[String: Any]]) -> (
+    raw: Double, smoothed: Double, tracks: Int
+  ) {
+    var samples: [Int: [(raw: Double, smoothed: Double)]] = [:]
+    for (answer, untracked) in zip(tracked, plain) {
+      let candidates = (untracked["detections"] as? [[String: Any]]) ?? []
+      for object in (answer["detections"] as? [[String: Any]]) ?? [] {
+        guard let id = object["track_id"] as? Int, let smoothed = object["distance_m"] as? Double else {
+          continue
+        }
+        let same = candidates.filter { $0["label"] as? String == object["label"] as? String }
+        guard let best = same.max(by: { iou($0, object) < iou($1, object) }), iou(best, object) >= 0.5,
+          let raw = best["distance_m"] as? Double
+        else { continue }
+        samples[id, default: []].append((raw, smoothed))
+      }
+    }
+    let long = samples.values.filter { $0.count >= 30 }
+    guard !long.isEmpty else { return (0, 0, 0) }
+    let mean = { (values: [Double]) in values.reduce(0, +) / Double(long.count) }
+    return (
+      mean(long.map { jumps($0.map(\.raw)) }), mean(long.map { jumps($0.map(\.smoothed)) }),
+      long.count
+    )
+  }
+
+  static func iou(_ a: [String: Any], _ b: [String: Any]) -> Double {
+    guard let p = a["box"] as? [String: Double], let q = b["box"] as? [String: Double] else { return 0 }
+    let width = max(0, min(p["x2"]!, q["x2"]!) - max(p["x1"]!, q["x1"]!))
+    let height = max(0, min(p["y2"]!, q["y2"]!) - max(p["y1"]!, q["y1"]!))
+    let area = { (r: [String: Double]) in (r["x2"]! - r["x1"]!) * (r["y2"]! - r["y1"]!) }
+    return width * height / (area(p) + area(q) - width * height)
+  }
+
+  static func jumps(_ values: [Double]) -> Double {
+    let changes = zip(values.dropFirst(), values).map { ($0 - $1) * ($0 - $1) }
+    return (changes.reduce(0, +) / Double(changes.count)).squareRoot()
   }
 
   /// Frames per second of the AR stream with per-frame matching and with tracking and
