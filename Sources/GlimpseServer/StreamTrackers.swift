@@ -9,7 +9,8 @@ import Pipeline
 /// a stream unused for `idleExpiry` is forgotten (its next request starts a new tracker, ids
 /// from 1 again). A tracker holds its tracked and lost tracks (about 1 KB each with their
 /// cached matches) and the ids of its last 1000 removed tracks, so with a few dozen objects
-/// in view a stream costs tens of kilobytes.
+/// in view a stream costs tens of kilobytes (the worst case, 300 boxes a frame all tracked and
+/// lost, is about 10 MB: docs/ar.md).
 final class StreamTrackers: @unchecked Sendable {
   struct Entry {
     var tracker: StreamTracker
