@@ -137,6 +137,9 @@ import Testing
         name: "rematch_size_factor of 1", method: .post, uri: "/v1/detect?stream_id=s&rematch_size_factor=1",
         headers: .jpeg, body: ByteBuffer(bytes: jpeg), status: .badRequest, code: "invalid_parameter"),
       Case(
+        name: "rematch_frames of 0", method: .post, uri: "/v1/detect?stream_id=s&rematch_frames=0",
+        headers: .jpeg, body: ByteBuffer(bytes: jpeg), status: .badRequest, code: "invalid_parameter"),
+      Case(
         name: "limit 0", method: .get, uri: "/v1/items?limit=0", headers: [:], body: nil, status: .badRequest,
         code: "invalid_parameter"),
       Case(
