@@ -87,14 +87,17 @@ let package = Package(
       name: "Detection",
       dependencies: ["Imaging", "ONNXRuntime", .product(name: "Logging", package: "swift-log")]
     ),
+    // Multi-object tracking: ByteTrack as Ultralytics implements it (Kalman filter, two-stage
+    // association, Jonker-Volgenant assignment), with no dependency.
+    .target(name: "Tracking"),
     // Detection with distances, and detect-then-search (crops embedded by CLIP, catalog
     // matches): the logic the CLI and the server share.
-    .target(name: "Pipeline", dependencies: ["Catalog", "CLIP", "Detection", "Imaging"]),
+    .target(name: "Pipeline", dependencies: ["Catalog", "CLIP", "Detection", "Imaging", "Tracking"]),
     // The HTTP server: routes, the AR WebSocket stream, the web page, metrics, limits.
     .target(
       name: "GlimpseServer",
       dependencies: [
-        "Catalog", "CLIP", "Detection", "Imaging", "ONNXRuntime", "Pipeline", "Runtime",
+        "Catalog", "CLIP", "Detection", "Imaging", "ONNXRuntime", "Pipeline", "Runtime", "Tracking",
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "HummingbirdCore", package: "hummingbird"),
         .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -175,6 +178,10 @@ let package = Package(
         .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
       ]
     ),
+    .testTarget(
+      name: "TrackingTests",
+      dependencies: ["Tracking", "Catalog", "CLIP", "Detection", "Imaging", "ONNXRuntime", "Pipeline"],
+      exclude: ["Fixtures"]),
     .testTarget(name: "ImagingTests", dependencies: ["Imaging", "ONNXRuntime"], exclude: ["Fixtures"]),
   ]
 )

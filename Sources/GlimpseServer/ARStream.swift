@@ -3,6 +3,7 @@ import HummingbirdWebSocket
 import Imaging
 import Logging
 import NIOCore
+import Pipeline
 
 /// One AR client's WebSocket: JPEG frames in (binary), settings in (text JSON), one answer
 /// out per processed frame.
@@ -11,6 +12,9 @@ import NIOCore
 /// newest: an older waiting frame is dropped (and counted) when a newer one arrives. A slow
 /// model therefore answers the most recent view of the camera, and memory stays flat however
 /// fast the client sends.
+///
+/// Frames are tracked (ByteTrack, on by default; `"track": false` turns it off): each object
+/// carries its `track_id`, a smoothed distance and its track's cached catalog matches.
 struct ARStreamSession {
   let state: ServerState
   let logger: Logger
@@ -24,7 +28,8 @@ struct ARStreamSession {
 
   /// The settings a client may send as a text message; absent fields keep their value.
   struct SettingsMessage: StrictDecodable {
-    static let fields: Set<String> = ["conf", "iou", "classes", "fov_deg", "focal_px", "search", "k"]
+    static let fields: Set<String> = Set(["conf", "iou", "classes", "fov_deg", "focal_px", "search", "k"])
+      .union(TrackingFields.names)
     var conf: Double?
     var iou: Double?
     var classes: [String]?
@@ -32,6 +37,22 @@ struct ARStreamSession {
     var focal_px: Double?
     var search: Bool?
     var k: Int?
+    var track: Bool?
+    var track_high_thresh: Double?
+    var track_low_thresh: Double?
+    var new_track_thresh: Double?
+    var track_buffer: Int?
+    var match_thresh: Double?
+    var fuse_score: Bool?
+    var rematch_size_factor: Double?
+    var rematch_frames: Int?
+  }
+
+  /// The settings a stream starts with: tracking on.
+  static var initialSettings: DetectionSettings {
+    var settings = DetectionSettings()
+    settings.isTracking = true
+    return settings
   }
 
   /// Serves the stream until the client closes it. A protocol error (invalid UTF-8, a message
@@ -50,7 +71,7 @@ struct ARStreamSession {
     inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, slot: AsyncStream<Frame>.Continuation,
     dropped: LockedValue<Int>
   ) async throws {
-    var settings = DetectionSettings()
+    var settings = Self.initialSettings
     var frameNumber = 0
     let maxSize = state.configuration.limits.maxBodyBytes
     do {
@@ -84,9 +105,18 @@ struct ARStreamSession {
     // The frame-rate cap: after a frame, the next one starts no sooner than this. Frames that
     // arrive meanwhile wait in the one-frame slot, so only the newest is kept.
     let interval = Duration.seconds(1 / state.configuration.limits.arMaxFramesPerSecond)
+    // The stream's tracker: made when tracking is on, dropped when it is turned off (turned
+    // on again, it starts afresh).
+    var tracker: StreamTracker?
     for await frame in frames {
       let started = ContinuousClock.now
-      let reply = await answer(frame, dropped: dropped)
+      if frame.settings.isTracking {
+        tracker = tracker ?? StreamTracker(settings: frame.settings.tracking)
+        tracker?.settings = frame.settings.tracking
+      } else {
+        tracker = nil
+      }
+      let reply = await answer(frame, dropped: dropped, tracker: tracker)
       do {
         try await send(reply, to: outbound)
       } catch {
@@ -97,13 +127,14 @@ struct ARStreamSession {
   }
 
   /// The answer to one frame, or its error, as JSON text.
-  private func answer(_ frame: Frame, dropped: LockedValue<Int>) async -> String {
+  private func answer(_ frame: Frame, dropped: LockedValue<Int>, tracker: StreamTracker?) async -> String {
     let started = ContinuousClock.now
     do {
       let services = try state.services()
       return try await state.pixelBudget.withLedger {
         let image = try await services.decodeImage(frame.data)
-        let objects = try await frame.settings.run(on: image, services: services)
+        let objects = try await frame.settings.run(
+          on: image, services: services, stream: tracker.map { ($0, frame.number) })
         state.metrics.arFrame(dropped: false)
         return encode(
           DetectionResponse(
@@ -128,6 +159,12 @@ struct ARStreamSession {
     if message.fov_deg == nil && message.focal_px == nil { next.distance = settings.distance }
     if message.search == nil { next.search = settings.search }
     if message.k == nil { next.k = settings.k }
+    next.confidenceIsDefault = message.conf == nil && settings.confidenceIsDefault
+    // `track` turns tracking on or off; the other tracking fields change the settings in
+    // force (or, with tracking off, those it will start with).
+    let fields = TrackingFields(message: message)
+    next.tracking = try fields.applied(to: settings.tracking)
+    next.isTracking = fields.track ?? settings.isTracking
     return next
   }
 

@@ -17,27 +17,47 @@ struct DetectRoutes {
   private func detect(_ request: Request) async throws -> Response {
     let started = ContinuousClock.now
     let services = try state.services()
-    let settings = try DetectionSettings(query: QueryReader(request), services: services)
+    let query = QueryReader(request)
+    let settings = try DetectionSettings(query: query, services: services)
     let data: Data
+    var streamID = query.string("stream_id")
     switch try await RequestPayload.read(request, limits: services.limits) {
     case .image(let bytes): data = bytes
     case .multipart(let form): data = try RequestPayload.image(in: form)
     case .json(let body):
-      data = try decodeBase64Image(JSONBody.decode(DetectRequest.self, from: body).image, field: "image")
+      let decoded = try JSONBody.decode(DetectRequest.self, from: body)
+      data = try decodeBase64Image(decoded.image, field: "image")
+      streamID = streamID ?? decoded.stream_id
     }
     let image = try await services.decodeImage(data)
-    let objects = try await settings.run(on: image, services: services)
+    let stream = try tracking(streamID, query: query)
+    let objects = try await settings.run(on: image, services: services, stream: stream)
     return JSONBody.response(
       DetectionResponse(
-        frame: nil, dropped: nil, width: image.width, height: image.height, detections: objects,
+        frame: stream?.frame, dropped: nil, width: image.width, height: image.height, detections: objects,
         tookMilliseconds: started.duration(to: .now).milliseconds))
+  }
+
+  /// The stream's tracker and frame number when the request names a stream; tracking
+  /// settings without one are an error rather than silently ignored.
+  private func tracking(_ streamID: String?, query: QueryReader) throws -> (
+    tracker: StreamTracker, frame: Int
+  )? {
+    let fields = try TrackingFields(query: query)
+    guard let streamID else {
+      guard fields.isEmpty else { throw APIError.invalidParameter("tracking settings need a 'stream_id'") }
+      return nil
+    }
+    return try state.streamTrackers.next(streamID, fields: fields)
   }
 }
 
-/// A detection request as JSON: the image base64-encoded (settings stay in the query).
+/// A detection request as JSON: the image base64-encoded and, to track across requests, the
+/// stream's id (settings stay in the query).
 struct DetectRequest: StrictDecodable {
-  static let fields: Set<String> = ["image"]
+  static let fields: Set<String> = ["image", "stream_id"]
   var image: String
+  var stream_id: String?
 }
 
 /// The answer for one image (a request, or a frame of the AR stream).
@@ -59,9 +79,15 @@ struct DetectionResponse: Encodable {
 /// distances, and whether to search the catalog for each object.
 struct DetectionSettings: Sendable {
   var options = DetectionOptions()
+  /// Whether `conf` was left at its default: tracking then lowers it (`TrackingSettings`).
+  var confidenceIsDefault = true
   var distance = DistanceEstimator()
   var search = false
   var k = 3
+  /// Whether the AR stream tracks its frames, and with which settings (kept while tracking
+  /// is off, for when it is turned on again).
+  var isTracking = false
+  var tracking = TrackingSettings()
 
   init() {}
 
@@ -79,7 +105,10 @@ struct DetectionSettings: Sendable {
     search: Bool?,
     k: Int?, services: ModelServices
   ) throws {
-    if let conf = try Bounds.check(conf, "conf", in: 0...1) { options.confidenceThreshold = Float(conf) }
+    if let conf = try Bounds.check(conf, "conf", in: 0...1) {
+      options.confidenceThreshold = Float(conf)
+      confidenceIsDefault = false
+    }
     if let iou = try Bounds.check(iou, "iou", in: 0...1) { options.iouThreshold = iou }
     let fieldOfView = try Bounds.check(fieldOfView, "fov_deg", in: 0...180, open: true)
     let focalPixels = try Bounds.check(focalPixels, "focal_px", in: 0...1e6, open: true)
@@ -96,18 +125,33 @@ struct DetectionSettings: Sendable {
   }
 
   /// Most objects searched in one image: the most confident ones. At a low threshold a
-  /// detector returns hundreds of boxes, and embedding each crop would cost seconds.
+  /// detector returns hundreds of boxes, and embedding each crop would cost seconds. While
+  /// tracking, this bounds the tracks searched again in a frame; a new track is always
+  /// searched (only confident detections start tracks, and each is searched once).
   static let maxSearchedObjects = 16
 
   /// Detections in `image`, with catalog matches (for the most confident objects) when
-  /// `search` is on.
-  func run(on image: RGBImage, services: ModelServices) async throws -> [DetectedObject] {
+  /// `search` is on. With a stream's tracker, the objects are its confirmed tracks and the
+  /// matches its cached ones, searched again only when due.
+  func run(on image: RGBImage, services: ModelServices, stream: (tracker: StreamTracker, frame: Int)? = nil)
+    async throws -> [DetectedObject]
+  {
+    var options = options
+    if stream != nil && confidenceIsDefault {
+      options.confidenceThreshold = TrackingSettings.detectionConfidence
+    }
     var objects = try await services.detect(image, options: options, distance: distance)
+    if let stream { objects = stream.tracker.track(objects, frame: stream.frame) }
     guard search, !objects.isEmpty else { return objects }
     // The crops go through the server's batcher, shared with every other request.
     let cropSearch = CropSearch(
       embedImages: { try await services.embedImages($0) }, store: services.store,
       maxBatch: services.limits.maxBatch)
+    if let stream {
+      return try await stream.tracker.attachMatches(
+        to: objects, in: image, frame: stream.frame, search: cropSearch, k: k,
+        rematchLimit: Self.maxSearchedObjects)
+    }
     let searched = try await cropSearch.attachMatches(
       to: Array(objects.prefix(Self.maxSearchedObjects)), in: image, k: k)
     objects.replaceSubrange(0..<searched.count, with: searched)

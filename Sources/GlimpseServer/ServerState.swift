@@ -27,6 +27,8 @@ public final class ServerState: Sendable {
   let rateLimiter: RateLimiter?
   /// Decoded pixels held by requests now (`--max-inflight-megapixels`).
   let pixelBudget: PixelBudget
+  /// The trackers of detect requests that carry a `stream_id`.
+  let streamTrackers = StreamTrackers()
 
   /// Throws when the API key file cannot be read.
   public init(configuration: ServerConfiguration, metrics: ServerMetrics = ServerMetrics()) throws {

@@ -4,7 +4,9 @@ import Detection
 /// One detected object as the CLI and the server report it: box in the source image's pixels,
 /// class, confidence, an estimated distance, and, after detect-then-search, the catalog items
 /// most like it. JSON keys are snake_case (`class_id`, `distance_m`); `distance_m` is null when
-/// there is no estimate, `matches` absent when no search was asked for.
+/// there is no estimate, `matches` absent when no search was asked for. When frames are
+/// tracked, `track_id` names the object's track, `distance_m` is smoothed over the track and
+/// `matches` may be the track's cached ones, computed at frame `match_frame`.
 public struct DetectedObject: Sendable, Equatable, Codable {
   public var box: BoundingBox
   public var label: String
@@ -12,6 +14,10 @@ public struct DetectedObject: Sendable, Equatable, Codable {
   public var confidence: Float
   public var distanceMetres: Double?
   public var matches: [SearchResult]?
+  /// The ByteTrack id, when the frame was tracked.
+  public var trackID: Int?
+  /// The frame at which `matches` were computed, when they are a track's cached ones.
+  public var matchFrame: Int?
 
   public init(
     box: BoundingBox, label: String, classID: Int, confidence: Float, distanceMetres: Double? = nil,
@@ -41,6 +47,8 @@ public struct DetectedObject: Sendable, Equatable, Codable {
     case box, label, confidence, matches
     case classID = "class_id"
     case distanceMetres = "distance_m"
+    case trackID = "track_id"
+    case matchFrame = "match_frame"
   }
 
   public func encode(to encoder: any Encoder) throws {
@@ -52,5 +60,7 @@ public struct DetectedObject: Sendable, Equatable, Codable {
     // Written as null rather than left out: clients see that the field exists.
     try container.encode(distanceMetres, forKey: .distanceMetres)
     try container.encodeIfPresent(matches, forKey: .matches)
+    try container.encodeIfPresent(trackID, forKey: .trackID)
+    try container.encodeIfPresent(matchFrame, forKey: .matchFrame)
   }
 }

@@ -14,14 +14,23 @@ struct Detect: AsyncParsableCommand {
     discussion: """
       The detector is --detector-model (env GLIMPSE_DETECTOR_MODEL; default models/yolov8n, else the \
       demo models/test/yolo-tiny). --model is the CLIP model used by --search. With several images, \
-      --annotate OUT.jpg writes OUT-1.jpg, OUT-2.jpg, … in the order of the images.
+      --annotate OUT.jpg writes OUT-1.jpg, OUT-2.jpg, … in the order of the images. A folder stands \
+      for its images sorted by name. --track follows objects across the images as the frames of a \
+      video (ByteTrack as Ultralytics', default settings): each object gets a track id, its distance \
+      is smoothed, and with --search each track is searched once and again only when its box \
+      changes size by 1.5× or after 30 frames.
       """)
 
-  @Argument(help: "Image files (JPEG, PNG, WebP).")
+  @Argument(help: "Image files (JPEG, PNG, WebP) or folders of them.")
   var images: [String] = []
 
-  @Option(name: .customLong("conf"), help: "Confidence threshold, 0…1.")
-  var confidence: Float = 0.25
+  @Option(
+    name: .customLong("conf"),
+    help: "Confidence threshold, 0…1 (default 0.25; 0.1 with --track, as Ultralytics tracks).")
+  var confidence: Float?
+
+  @Flag(help: "Track objects across the images, in order, as frames of one video.")
+  var track = false
 
   @Option(help: "IoU threshold of non-maximum suppression, 0…1.")
   var iou: Double = 0.7
@@ -68,7 +77,7 @@ struct Detect: AsyncParsableCommand {
 
   func validate() throws {
     guard !images.isEmpty else { throw ValidationError("give at least one image file") }
-    guard (0...1).contains(confidence) else { throw ValidationError("--conf must lie in 0…1") }
+    guard (0...1).contains(confidence ?? 0) else { throw ValidationError("--conf must lie in 0…1") }
     guard (0...1).contains(iou) else { throw ValidationError("--iou must lie in 0…1") }
     guard maxDetections > 0 else { throw ValidationError("--max-det must be positive") }
     guard fieldOfView == nil || focalPixels == nil else {
@@ -115,10 +124,16 @@ struct Detect: AsyncParsableCommand {
     let pipeline = ObjectDetectionPipeline(detector: detector, distance: DistanceEstimator(focal: focal))
     let options = try detectionOptions(pipeline)
     let search = try await cropSearch(pipeline, logger: logger)
+    let paths = try imagePaths()
+    let tracker = track ? StreamTracker() : nil
     var reports: [DetectionReport] = []
-    for (index, path) in images.enumerated() {
+    for (index, path) in paths.enumerated() {
       do {
-        reports.append(try await detect(path, annotated: annotatedPath(index), pipeline, options, search))
+        let stream = tracker.map { ($0, index + 1) }
+        reports.append(
+          try await detect(
+            path, annotated: annotatedPath(index, of: paths.count), pipeline, options, search, stream: stream)
+        )
       } catch {
         printError("\(path): \(error)")
         reports.append(DetectionReport(image: path, error: "\(error)"))
@@ -128,6 +143,25 @@ struct Detect: AsyncParsableCommand {
     return reports
   }
 
+  /// The images to read, in order: files as given, folders replaced by their JPEG, PNG and
+  /// WebP files sorted by name.
+  private func imagePaths() throws -> [String] {
+    var paths: [String] = []
+    for path in images {
+      var isFolder: ObjCBool = false
+      guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue else {
+        paths.append(path)
+        continue
+      }
+      let names = try FileManager.default.contentsOfDirectory(atPath: path).filter {
+        ["jpg", "jpeg", "png", "webp"].contains(URL(fileURLWithPath: $0).pathExtension.lowercased())
+      }
+      guard !names.isEmpty else { throw CLIError("\(path): no JPEG, PNG or WebP images in the folder") }
+      paths += names.sorted().map { URL(fileURLWithPath: path).appendingPathComponent($0).path }
+    }
+    return paths
+  }
+
   private var focal: DistanceEstimator.Focal {
     if let focalPixels { return .pixels(focalPixels) }
     return .verticalFieldOfView(fieldOfView ?? DistanceEstimator.defaultVerticalFieldOfView)
@@ -135,7 +169,8 @@ struct Detect: AsyncParsableCommand {
 
   private func detectionOptions(_ pipeline: ObjectDetectionPipeline) throws -> DetectionOptions {
     DetectionOptions(
-      confidenceThreshold: confidence, iouThreshold: iou, classAgnostic: agnostic,
+      confidenceThreshold: confidence ?? (track ? TrackingSettings.detectionConfidence : 0.25),
+      iouThreshold: iou, classAgnostic: agnostic,
       maxDetections: maxDetections, classes: try classes.map { try classSet($0, pipeline) })
   }
 
@@ -160,9 +195,9 @@ struct Detect: AsyncParsableCommand {
   }
 
   /// With several images, OUT.jpg becomes OUT-1.jpg, OUT-2.jpg, … (1-based, image order).
-  private func annotatedPath(_ index: Int) -> String? {
+  private func annotatedPath(_ index: Int, of count: Int) -> String? {
     guard let annotate else { return nil }
-    guard images.count > 1 else { return annotate }
+    guard count > 1 else { return annotate }
     let url = URL(fileURLWithPath: annotate)
     let stem = url.deletingPathExtension().lastPathComponent
     let suffix = url.pathExtension.isEmpty ? "" : ".\(url.pathExtension)"
@@ -171,11 +206,17 @@ struct Detect: AsyncParsableCommand {
 
   private func detect(
     _ path: String, annotated: String?, _ pipeline: ObjectDetectionPipeline, _ options: DetectionOptions,
-    _ search: (searcher: CropSearch, k: Int, classes: Set<Int>?)?
+    _ search: (searcher: CropSearch, k: Int, classes: Set<Int>?)?, stream: (StreamTracker, frame: Int)?
   ) async throws -> DetectionReport {
     let image = try decodeImage(path)
     var objects = try pipeline.detect(image, options: options)
-    if let search {
+    if let (tracker, frame) = stream {
+      objects = tracker.track(objects, frame: frame)
+      if let search {
+        objects = try await tracker.attachMatches(
+          to: objects, in: image, frame: frame, search: search.searcher, k: search.k, classes: search.classes)
+      }
+    } else if let search {
       objects = try await search.searcher.attachMatches(
         to: objects, in: image, k: search.k, classes: search.classes)
     }
@@ -189,7 +230,8 @@ struct Detect: AsyncParsableCommand {
       }
     }
     return DetectionReport(
-      image: path, width: image.width, height: image.height, detections: objects, annotated: annotated)
+      image: path, frame: stream?.frame, width: image.width, height: image.height, detections: objects,
+      annotated: annotated)
   }
 
   /// Full-size decode (EXIF orientation applied): boxes are in the upright image's pixels.
@@ -209,6 +251,8 @@ struct Detect: AsyncParsableCommand {
 /// What `glimpse detect` reports for one image.
 struct DetectionReport: Encodable {
   var image: String
+  /// The frame number (1-based) with --track.
+  var frame: Int?
   var width: Int?
   var height: Int?
   var detections: [DetectedObject] = []
@@ -223,7 +267,8 @@ struct DetectionReport: Encodable {
     for object in detections {
       let box = object.box
       let distance = object.distanceMetres.map { String(format: "%.1f m", $0) } ?? "-"
-      let label = object.label.padding(toLength: max(16, object.label.count), withPad: " ", startingAt: 0)
+      let name = object.trackID.map { "#\($0) \(object.label)" } ?? object.label
+      let label = name.padding(toLength: max(16, name.count), withPad: " ", startingAt: 0)
       lines.append(
         "  \(label) "
           + String(

@@ -9,6 +9,7 @@ import Testing
   /// What `glimpse detect --json` prints for each image.
   struct Report: Decodable {
     var image: String
+    var frame: Int?
     var width: Int?
     var height: Int?
     var detections: [DetectedObject]
@@ -178,5 +179,31 @@ import Testing
     for object in try reports(filtered)[0].detections {
       #expect((object.matches != nil) == (object.label == onlyFirstClass))
     }
+  }
+
+  /// `--track` over a folder: its images in name order are the frames of one video (other
+  /// files skipped); on a still scene every object keeps its track id from frame to frame.
+  @Test func trackFollowsObjectsAcrossAFolderOfFrames() throws {
+    let frames = folder.appendingPathComponent("frames")
+    try FileManager.default.createDirectory(at: frames, withIntermediateDirectories: true)
+    for name in ["frame-003.png", "frame-001.png", "frame-002.png"] {
+      try FileManager.default.copyItem(
+        at: CLIRunner.detectionImages.appendingPathComponent("street_1280x720.png"),
+        to: frames.appendingPathComponent(name))
+    }
+    try Data("not a frame".utf8).write(to: frames.appendingPathComponent("notes.txt"))
+    let result = try CLIRunner.run(["detect", frames.path, "--track", "--conf", "0.3", "--json"])
+    #expect(result.status == 0, "\(result.stderr)")
+    let reports = try reports(result)
+    #expect(
+      reports.map { URL(fileURLWithPath: $0.image).lastPathComponent } == [
+        "frame-001.png", "frame-002.png", "frame-003.png",
+      ])
+    #expect(reports.map(\.frame) == [1, 2, 3])
+    let ids = reports.map { $0.detections.map { $0.trackID } }
+    #expect(!ids[0].isEmpty && ids.allSatisfy { $0.allSatisfy { $0 != nil } })
+    #expect(Set(ids[0]) == Set(ids[1]) && Set(ids[1]) == Set(ids[2]), "\(ids)")
+    let text = try CLIRunner.run(["detect", frames.path, "--track", "--conf", "0.3"])
+    #expect(text.stdout.contains("#1 "), "the table names tracks: \(text.stdout.prefix(300))")
   }
 }

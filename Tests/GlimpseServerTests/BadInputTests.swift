@@ -120,6 +120,26 @@ import Testing
         name: "fov of 0", method: .post, uri: "/v1/detect?fov_deg=0", headers: .jpeg,
         body: ByteBuffer(bytes: jpeg), status: .badRequest, code: "invalid_parameter"),
       Case(
+        name: "tracking setting without stream_id", method: .post, uri: "/v1/detect?match_thresh=0.5",
+        headers: .jpeg, body: ByteBuffer(bytes: jpeg), status: .badRequest, code: "invalid_parameter"),
+      Case(
+        name: "stream_id with a space", method: .post, uri: "/v1/detect?stream_id=a%20b", headers: .jpeg,
+        body: ByteBuffer(bytes: jpeg), status: .badRequest, code: "invalid_parameter"),
+      Case(
+        name: "track_high_thresh out of range", method: .post,
+        uri: "/v1/detect?stream_id=s&track_high_thresh=1.5", headers: .jpeg, body: ByteBuffer(bytes: jpeg),
+        status: .badRequest, code: "invalid_parameter"),
+      Case(
+        name: "track_low_thresh above track_high_thresh", method: .post,
+        uri: "/v1/detect?stream_id=s&track_low_thresh=0.5&track_high_thresh=0.3", headers: .jpeg,
+        body: ByteBuffer(bytes: jpeg), status: .badRequest, code: "invalid_parameter"),
+      Case(
+        name: "rematch_size_factor of 1", method: .post, uri: "/v1/detect?stream_id=s&rematch_size_factor=1",
+        headers: .jpeg, body: ByteBuffer(bytes: jpeg), status: .badRequest, code: "invalid_parameter"),
+      Case(
+        name: "rematch_frames of 0", method: .post, uri: "/v1/detect?stream_id=s&rematch_frames=0",
+        headers: .jpeg, body: ByteBuffer(bytes: jpeg), status: .badRequest, code: "invalid_parameter"),
+      Case(
         name: "limit 0", method: .get, uri: "/v1/items?limit=0", headers: [:], body: nil, status: .badRequest,
         code: "invalid_parameter"),
       Case(

@@ -178,6 +178,8 @@ import Testing
     try await live { port, _ in
       for settings in [
         #"{"fov_deg":0}"#, #"{"fov_deg":180}"#, #"{"fov_deg":-30}"#, #"{"focal_px":0}"#, #"{"conf":2}"#,
+        // The tracking fields share their checks with `stream_id` requests (BadInputTests).
+        #"{"track_buffer":-1}"#, #"{"track_low_thresh":0.5,"track_high_thresh":0.3}"#,
       ] {
         let connection = try await RawConnection.open(port: port)
         try connection.send(RawWebSocket.handshake(port: port))
@@ -185,6 +187,39 @@ import Testing
         let (data, _) = await connection.readUntilClosed(timeout: 1)
         #expect(String(decoding: data, as: UTF8.self).contains("invalid_parameter"), "\(settings)")
       }
+    }
+  }
+
+  /// The AR stream tracks by default: the objects of a still scene keep their track ids
+  /// from frame to frame; `"track": false` turns it off.
+  @Test func anARStreamTracksObjects() async throws {
+    let street = try ServerFixture.data(
+      ServerFixture.detectionImages.appendingPathComponent("street_1280x720.png"))
+    let frame = RawWebSocket.frame(opcode: 0x2, payload: [UInt8](street), masked: true)
+    try await live { port, _ in
+      let connection = try await RawConnection.open(port: port)
+      try connection.send(RawWebSocket.handshake(port: port))
+      #expect(await connection.readResponse()?.status == 101)
+      // The demo detector's boxes are weak: scores fused into the matching cost (1 - IoU ×
+      // score) would keep them from matching, so plain IoU.
+      let settings = #"{"conf":0.3,"fuse_score":false}"#
+      try connection.send(RawWebSocket.frame(opcode: 0x1, payload: Array(settings.utf8), masked: true))
+      var answers: [String] = []
+      for _ in 0..<3 {
+        try connection.send(frame)
+        answers.append(String(decoding: await connection.readUntilClosed(timeout: 1.5).data, as: UTF8.self))
+      }
+      let ids = answers.map { answer in
+        Set(answer.matches(of: /"track_id":(\d+)/).map { Int($0.output.1)! })
+      }
+      #expect(!ids[0].isEmpty && ids[0] == ids[1] && ids[1] == ids[2], "\(ids)")
+      // Tracking off: raw detections, no track ids.
+      let off = #"{"track":false}"#
+      try connection.send(RawWebSocket.frame(opcode: 0x1, payload: Array(off.utf8), masked: true))
+      try connection.send(frame)
+      let untracked = String(decoding: await connection.readUntilClosed(timeout: 1.5).data, as: UTF8.self)
+      #expect(untracked.contains("\"detections\"") && !untracked.contains("track_id"))
+      #expect(answers.allSatisfy { !$0.contains("\"error\"") }, "\(answers)")
     }
   }
 

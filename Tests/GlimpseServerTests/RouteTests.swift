@@ -199,14 +199,19 @@ import Testing
     }
   }
 
+  /// Adds an image to the catalog through the API.
+  static func index(_ image: Data, as id: String, _ client: some TestClientProtocol) async throws {
+    try await client.execute(
+      uri: "/v1/items", method: .post, headers: .json,
+      body: ServerFixture.json(["id": id, "image": image.base64EncodedString()])
+    ) { #expect($0.status == .created) }
+  }
+
   @Test func detectWithDistancesAndMatches() async throws {
     let street = try ServerFixture.data(
       ServerFixture.detectionImages.appendingPathComponent("street_1280x720.png"))
     try await ServerFixture.application(ServerFixture.readyState()).test(.router) { client in
-      try await client.execute(
-        uri: "/v1/items", method: .post, headers: .json,
-        body: ServerFixture.json(["id": "street", "image": street.base64EncodedString()])
-      ) { #expect($0.status == .created) }
+      try await Self.index(street, as: "street", client)
       try await client.execute(
         uri: "/v1/detect?conf=0.05&search=true&k=1&fov_deg=70", method: .post,
         headers: [.contentType: "image/png"],
@@ -232,6 +237,41 @@ import Testing
         uri: "/v1/detect?classes=unicorn", method: .post, headers: [.contentType: "image/png"],
         body: ByteBuffer(bytes: street)
       ) { #expect($0.status == .badRequest) }
+    }
+  }
+
+  /// Requests carrying a `stream_id` are frames of one video: objects carry track ids,
+  /// stable over a still scene, and the matches computed when a track was confirmed are
+  /// reused (`match_frame`) until due again; another stream has its own tracker.
+  @Test func detectTracksAcrossRequestsOfAStream() async throws {
+    let street = try ServerFixture.data(
+      ServerFixture.detectionImages.appendingPathComponent("street_1280x720.png"))
+    try await ServerFixture.application(ServerFixture.readyState()).test(.router) { client in
+      try await Self.index(street, as: "street", client)
+      // The demo detector's boxes are weak: scores fused into the matching cost (1 - IoU ×
+      // score) would keep them from matching, so plain IoU.
+      let settings = "search=true&k=1&conf=0.3&fuse_score=false"
+      var answers: [[String: Any]] = []
+      for stream in ["cam-1", "cam-1", "cam-1", "cam-2"] {
+        try await client.execute(
+          uri: "/v1/detect?stream_id=\(stream)&" + settings,
+          method: .post, headers: [.contentType: "image/png"], body: ByteBuffer(bytes: street)
+        ) { response in
+          #expect(response.status == .ok, "\(String(buffer: response.body))")
+          answers.append(try ServerFixture.decode(response.body))
+        }
+      }
+      #expect(answers.map { $0["frame"] as? Int } == [1, 2, 3, 1])
+      let tracks = answers.map { ($0["detections"] as? [[String: Any]]) ?? [] }
+      let ids = tracks.map { Set($0.compactMap { $0["track_id"] as? Int }) }
+      #expect(
+        !ids[0].isEmpty && ids[0] == ids[1] && ids[1] == ids[2], "the same tracks on a still scene: \(ids)")
+      #expect(ids[3] == ids[0], "a new stream numbers its tracks from 1 again")
+      try #require(tracks[0].count <= 16, "at most 16 objects searched a frame: all in the first")
+      for frame in tracks[1...2] {
+        #expect(frame.allSatisfy { ($0["matches"] as? [[String: Any]])?.first?["id"] as? String == "street" })
+        #expect(frame.allSatisfy { $0["match_frame"] as? Int == 1 }, "cached since frame 1")
+      }
     }
   }
 

@@ -222,6 +222,8 @@
   // ---------------------------------------------------------------- drawing
 
   function colorFor(det) {
+    // A tracked object (AR stream) keeps its colour while it moves: one per track id.
+    if (Number.isInteger(det.track_id)) return PALETTE[det.track_id % PALETTE.length];
     const id = Number.isInteger(det.class_id) ? det.class_id : hashString(det.label || "");
     return PALETTE[Math.abs(id) % PALETTE.length];
   }
@@ -239,6 +241,7 @@
 
   function detectionLabel(det) {
     let text = det.label || `class ${det.class_id}`;
+    if (Number.isInteger(det.track_id)) text = `#${det.track_id} ${text}`;
     if (typeof det.confidence === "number") text += ` ${det.confidence.toFixed(2)}`;
     const distance = formatDistance(det.distance_m);
     if (distance !== null) text += ` · ${distance} m`;
