@@ -2965,6 +2965,15 @@ public struct Client: APIProtocol {
   /// the catalog and their `k` best items come back as `matches` (the other detections have
   /// no `matches`).
   ///
+  /// With a `stream_id` (query or JSON field) the request is a frame of a video: the
+  /// server keeps a ByteTrack tracker per stream (at most 64 streams, each forgotten after
+  /// 60 s unused), `frame` numbers the stream's requests from 1, the detections are its
+  /// confirmed tracks with a `track_id` and a smoothed `distance_m`, the default `conf` is
+  /// 0.1, and with `search=true` each track's matches are computed once and reused
+  /// (`match_frame`) until its box changes size by `rematch_size_factor` or
+  /// `rematch_frames` frames pass (docs/ar.md). Tracking settings without a `stream_id`
+  /// are a 400.
+  ///
   ///
   /// - Remark: HTTP `POST /v1/detect`.
   /// - Remark: Generated from `#/paths//v1/detect/post(detect)`.
@@ -3030,6 +3039,69 @@ public struct Client: APIProtocol {
           explode: true,
           name: "k",
           value: input.query.k
+        )
+        try converter.setQueryItemAsURI(
+          in: &request,
+          style: .form,
+          explode: true,
+          name: "stream_id",
+          value: input.query.streamId
+        )
+        try converter.setQueryItemAsURI(
+          in: &request,
+          style: .form,
+          explode: true,
+          name: "track_high_thresh",
+          value: input.query.trackHighThresh
+        )
+        try converter.setQueryItemAsURI(
+          in: &request,
+          style: .form,
+          explode: true,
+          name: "track_low_thresh",
+          value: input.query.trackLowThresh
+        )
+        try converter.setQueryItemAsURI(
+          in: &request,
+          style: .form,
+          explode: true,
+          name: "new_track_thresh",
+          value: input.query.newTrackThresh
+        )
+        try converter.setQueryItemAsURI(
+          in: &request,
+          style: .form,
+          explode: true,
+          name: "track_buffer",
+          value: input.query.trackBuffer
+        )
+        try converter.setQueryItemAsURI(
+          in: &request,
+          style: .form,
+          explode: true,
+          name: "match_thresh",
+          value: input.query.matchThresh
+        )
+        try converter.setQueryItemAsURI(
+          in: &request,
+          style: .form,
+          explode: true,
+          name: "fuse_score",
+          value: input.query.fuseScore
+        )
+        try converter.setQueryItemAsURI(
+          in: &request,
+          style: .form,
+          explode: true,
+          name: "rematch_size_factor",
+          value: input.query.rematchSizeFactor
+        )
+        try converter.setQueryItemAsURI(
+          in: &request,
+          style: .form,
+          explode: true,
+          name: "rematch_frames",
+          value: input.query.rematchFrames
         )
         converter.setAcceptHeader(
           in: &request.headerFields,

@@ -1578,10 +1578,18 @@ extension Components {
       ///
       /// - Remark: Generated from `#/components/schemas/Detection/distance_m`.
       public var distanceM: Swift.Double?
-      /// Only with `search=true`, on the 16 most confident detections.
+      /// Only with `search=true`, on the 16 most confident detections; when tracked, the track's cached matches.
       ///
       /// - Remark: Generated from `#/components/schemas/Detection/matches`.
       public var matches: [Components.Schemas.SearchResult]?
+      /// The ByteTrack track, when frames are tracked (AR stream, `stream_id`, `glimpse detect --track`).
+      ///
+      /// - Remark: Generated from `#/components/schemas/Detection/track_id`.
+      public var trackId: Swift.Int?
+      /// When tracked, the frame at which `matches` were computed.
+      ///
+      /// - Remark: Generated from `#/components/schemas/Detection/match_frame`.
+      public var matchFrame: Swift.Int?
       /// Creates a new `Detection`.
       ///
       /// - Parameters:
@@ -1590,14 +1598,18 @@ extension Components {
       ///   - classId:
       ///   - confidence:
       ///   - distanceM: Estimated distance in metres; null without `fov_deg`/`focal_px`.
-      ///   - matches: Only with `search=true`, on the 16 most confident detections.
+      ///   - matches: Only with `search=true`, on the 16 most confident detections; when tracked, the track's cached matches.
+      ///   - trackId: The ByteTrack track, when frames are tracked (AR stream, `stream_id`, `glimpse detect --track`).
+      ///   - matchFrame: When tracked, the frame at which `matches` were computed.
       public init(
         box: Components.Schemas.Box,
         label: Swift.String,
         classId: Swift.Int,
         confidence: Swift.Double,
         distanceM: Swift.Double? = nil,
-        matches: [Components.Schemas.SearchResult]? = nil
+        matches: [Components.Schemas.SearchResult]? = nil,
+        trackId: Swift.Int? = nil,
+        matchFrame: Swift.Int? = nil
       ) {
         self.box = box
         self.label = label
@@ -1605,6 +1617,8 @@ extension Components {
         self.confidence = confidence
         self.distanceM = distanceM
         self.matches = matches
+        self.trackId = trackId
+        self.matchFrame = matchFrame
       }
       public enum CodingKeys: String, CodingKey {
         case box
@@ -1613,6 +1627,8 @@ extension Components {
         case confidence
         case distanceM = "distance_m"
         case matches
+        case trackId = "track_id"
+        case matchFrame = "match_frame"
       }
       public init(from decoder: any Swift.Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -1640,6 +1656,14 @@ extension Components {
           [Components.Schemas.SearchResult].self,
           forKey: .matches
         )
+        self.trackId = try container.decodeIfPresent(
+          Swift.Int.self,
+          forKey: .trackId
+        )
+        self.matchFrame = try container.decodeIfPresent(
+          Swift.Int.self,
+          forKey: .matchFrame
+        )
         try decoder.ensureNoAdditionalProperties(knownKeys: [
           "box",
           "label",
@@ -1647,11 +1671,19 @@ extension Components {
           "confidence",
           "distance_m",
           "matches",
+          "track_id",
+          "match_frame",
         ])
       }
     }
+    /// - Remark: Generated from `#/components/schemas/StreamId`.
+    public typealias StreamId = Swift.String
     /// - Remark: Generated from `#/components/schemas/DetectResponse`.
     public struct DetectResponse: Codable, Hashable, Sendable {
+      /// With a `stream_id`, the request's number in its stream.
+      ///
+      /// - Remark: Generated from `#/components/schemas/DetectResponse/frame`.
+      public var frame: Swift.Int?
       /// - Remark: Generated from `#/components/schemas/DetectResponse/width`.
       public var width: Swift.Int
       /// - Remark: Generated from `#/components/schemas/DetectResponse/height`.
@@ -1663,22 +1695,26 @@ extension Components {
       /// Creates a new `DetectResponse`.
       ///
       /// - Parameters:
+      ///   - frame: With a `stream_id`, the request's number in its stream.
       ///   - width:
       ///   - height:
       ///   - detections:
       ///   - tookMs:
       public init(
+        frame: Swift.Int? = nil,
         width: Swift.Int,
         height: Swift.Int,
         detections: [Components.Schemas.Detection],
         tookMs: Swift.Double
       ) {
+        self.frame = frame
         self.width = width
         self.height = height
         self.detections = detections
         self.tookMs = tookMs
       }
       public enum CodingKeys: String, CodingKey {
+        case frame
         case width
         case height
         case detections
@@ -1686,6 +1722,10 @@ extension Components {
       }
       public init(from decoder: any Swift.Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.frame = try container.decodeIfPresent(
+          Swift.Int.self,
+          forKey: .frame
+        )
         self.width = try container.decode(
           Swift.Int.self,
           forKey: .width
@@ -1703,6 +1743,7 @@ extension Components {
           forKey: .tookMs
         )
         try decoder.ensureNoAdditionalProperties(knownKeys: [
+          "frame",
           "width",
           "height",
           "detections",
@@ -2289,6 +2330,26 @@ extension Components {
       public var search: Swift.Bool?
       /// - Remark: Generated from `#/components/schemas/ArSettings/k`.
       public var k: Swift.Int?
+      /// Track the frames (on by default); off drops the tracker, on again starts a new one.
+      ///
+      /// - Remark: Generated from `#/components/schemas/ArSettings/track`.
+      public var track: Swift.Bool?
+      /// - Remark: Generated from `#/components/schemas/ArSettings/track_high_thresh`.
+      public var trackHighThresh: Swift.Double?
+      /// - Remark: Generated from `#/components/schemas/ArSettings/track_low_thresh`.
+      public var trackLowThresh: Swift.Double?
+      /// - Remark: Generated from `#/components/schemas/ArSettings/new_track_thresh`.
+      public var newTrackThresh: Swift.Double?
+      /// - Remark: Generated from `#/components/schemas/ArSettings/track_buffer`.
+      public var trackBuffer: Swift.Int?
+      /// - Remark: Generated from `#/components/schemas/ArSettings/match_thresh`.
+      public var matchThresh: Swift.Double?
+      /// - Remark: Generated from `#/components/schemas/ArSettings/fuse_score`.
+      public var fuseScore: Swift.Bool?
+      /// - Remark: Generated from `#/components/schemas/ArSettings/rematch_size_factor`.
+      public var rematchSizeFactor: Swift.Double?
+      /// - Remark: Generated from `#/components/schemas/ArSettings/rematch_frames`.
+      public var rematchFrames: Swift.Int?
       /// Creates a new `ArSettings`.
       ///
       /// - Parameters:
@@ -2299,6 +2360,15 @@ extension Components {
       ///   - focalPx:
       ///   - search:
       ///   - k:
+      ///   - track: Track the frames (on by default); off drops the tracker, on again starts a new one.
+      ///   - trackHighThresh:
+      ///   - trackLowThresh:
+      ///   - newTrackThresh:
+      ///   - trackBuffer:
+      ///   - matchThresh:
+      ///   - fuseScore:
+      ///   - rematchSizeFactor:
+      ///   - rematchFrames:
       public init(
         conf: Swift.Double? = nil,
         iou: Swift.Double? = nil,
@@ -2306,7 +2376,16 @@ extension Components {
         fovDeg: Swift.Double? = nil,
         focalPx: Swift.Double? = nil,
         search: Swift.Bool? = nil,
-        k: Swift.Int? = nil
+        k: Swift.Int? = nil,
+        track: Swift.Bool? = nil,
+        trackHighThresh: Swift.Double? = nil,
+        trackLowThresh: Swift.Double? = nil,
+        newTrackThresh: Swift.Double? = nil,
+        trackBuffer: Swift.Int? = nil,
+        matchThresh: Swift.Double? = nil,
+        fuseScore: Swift.Bool? = nil,
+        rematchSizeFactor: Swift.Double? = nil,
+        rematchFrames: Swift.Int? = nil
       ) {
         self.conf = conf
         self.iou = iou
@@ -2315,6 +2394,15 @@ extension Components {
         self.focalPx = focalPx
         self.search = search
         self.k = k
+        self.track = track
+        self.trackHighThresh = trackHighThresh
+        self.trackLowThresh = trackLowThresh
+        self.newTrackThresh = newTrackThresh
+        self.trackBuffer = trackBuffer
+        self.matchThresh = matchThresh
+        self.fuseScore = fuseScore
+        self.rematchSizeFactor = rematchSizeFactor
+        self.rematchFrames = rematchFrames
       }
       public enum CodingKeys: String, CodingKey {
         case conf
@@ -2324,6 +2412,15 @@ extension Components {
         case focalPx = "focal_px"
         case search
         case k
+        case track
+        case trackHighThresh = "track_high_thresh"
+        case trackLowThresh = "track_low_thresh"
+        case newTrackThresh = "new_track_thresh"
+        case trackBuffer = "track_buffer"
+        case matchThresh = "match_thresh"
+        case fuseScore = "fuse_score"
+        case rematchSizeFactor = "rematch_size_factor"
+        case rematchFrames = "rematch_frames"
       }
       public init(from decoder: any Swift.Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -2355,6 +2452,42 @@ extension Components {
           Swift.Int.self,
           forKey: .k
         )
+        self.track = try container.decodeIfPresent(
+          Swift.Bool.self,
+          forKey: .track
+        )
+        self.trackHighThresh = try container.decodeIfPresent(
+          Swift.Double.self,
+          forKey: .trackHighThresh
+        )
+        self.trackLowThresh = try container.decodeIfPresent(
+          Swift.Double.self,
+          forKey: .trackLowThresh
+        )
+        self.newTrackThresh = try container.decodeIfPresent(
+          Swift.Double.self,
+          forKey: .newTrackThresh
+        )
+        self.trackBuffer = try container.decodeIfPresent(
+          Swift.Int.self,
+          forKey: .trackBuffer
+        )
+        self.matchThresh = try container.decodeIfPresent(
+          Swift.Double.self,
+          forKey: .matchThresh
+        )
+        self.fuseScore = try container.decodeIfPresent(
+          Swift.Bool.self,
+          forKey: .fuseScore
+        )
+        self.rematchSizeFactor = try container.decodeIfPresent(
+          Swift.Double.self,
+          forKey: .rematchSizeFactor
+        )
+        self.rematchFrames = try container.decodeIfPresent(
+          Swift.Int.self,
+          forKey: .rematchFrames
+        )
         try decoder.ensureNoAdditionalProperties(knownKeys: [
           "conf",
           "iou",
@@ -2363,6 +2496,15 @@ extension Components {
           "focal_px",
           "search",
           "k",
+          "track",
+          "track_high_thresh",
+          "track_low_thresh",
+          "new_track_thresh",
+          "track_buffer",
+          "match_thresh",
+          "fuse_score",
+          "rematch_size_factor",
+          "rematch_frames",
         ])
       }
     }

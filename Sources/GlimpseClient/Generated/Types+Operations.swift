@@ -3782,6 +3782,15 @@ public enum Operations {
   /// the catalog and their `k` best items come back as `matches` (the other detections have
   /// no `matches`).
   ///
+  /// With a `stream_id` (query or JSON field) the request is a frame of a video: the
+  /// server keeps a ByteTrack tracker per stream (at most 64 streams, each forgotten after
+  /// 60 s unused), `frame` numbers the stream's requests from 1, the detections are its
+  /// confirmed tracks with a `track_id` and a smoothed `distance_m`, the default `conf` is
+  /// 0.1, and with `search=true` each track's matches are computed once and reused
+  /// (`match_frame`) until its box changes size by `rematch_size_factor` or
+  /// `rematch_frames` frames pass (docs/ar.md). Tracking settings without a `stream_id`
+  /// are a 400.
+  ///
   ///
   /// - Remark: HTTP `POST /v1/detect`.
   /// - Remark: Generated from `#/paths//v1/detect/post(detect)`.
@@ -3818,6 +3827,42 @@ public enum Operations {
         ///
         /// - Remark: Generated from `#/paths/v1/detect/POST/query/k`.
         public var k: Swift.Int?
+        /// Track across the requests that carry this id (1 to 128 letters, digits, '.', '_', '-').
+        ///
+        /// - Remark: Generated from `#/paths/v1/detect/POST/query/stream_id`.
+        public var streamId: Components.Schemas.StreamId?
+        /// ByteTrack, with `stream_id`. Detections at or above it enter the first association.
+        ///
+        /// - Remark: Generated from `#/paths/v1/detect/POST/query/track_high_thresh`.
+        public var trackHighThresh: Swift.Double?
+        /// ByteTrack, with `stream_id`. Detections above it (below the high one) enter the second association; at most `track_high_thresh`.
+        ///
+        /// - Remark: Generated from `#/paths/v1/detect/POST/query/track_low_thresh`.
+        public var trackLowThresh: Swift.Double?
+        /// ByteTrack, with `stream_id`. An unmatched detection at or above it starts a track.
+        ///
+        /// - Remark: Generated from `#/paths/v1/detect/POST/query/new_track_thresh`.
+        public var newTrackThresh: Swift.Double?
+        /// ByteTrack, with `stream_id`. Frames a lost track is kept.
+        ///
+        /// - Remark: Generated from `#/paths/v1/detect/POST/query/track_buffer`.
+        public var trackBuffer: Swift.Int?
+        /// ByteTrack, with `stream_id`. Largest cost (1 - IoU, times the score with `fuse_score`) of a first-association match.
+        ///
+        /// - Remark: Generated from `#/paths/v1/detect/POST/query/match_thresh`.
+        public var matchThresh: Swift.Double?
+        /// ByteTrack, with `stream_id`. Fuse the detection score into the first association's cost.
+        ///
+        /// - Remark: Generated from `#/paths/v1/detect/POST/query/fuse_score`.
+        public var fuseScore: Swift.Bool?
+        /// With `stream_id` and `search`. Search a track again when its box's size (square root of its area) changed by this factor.
+        ///
+        /// - Remark: Generated from `#/paths/v1/detect/POST/query/rematch_size_factor`.
+        public var rematchSizeFactor: Swift.Double?
+        /// With `stream_id` and `search`. Search a track again after this many frames.
+        ///
+        /// - Remark: Generated from `#/paths/v1/detect/POST/query/rematch_frames`.
+        public var rematchFrames: Swift.Int?
         /// Creates a new `Query`.
         ///
         /// - Parameters:
@@ -3828,6 +3873,15 @@ public enum Operations {
         ///   - focalPx: Focal length in pixels (wins over `fov_deg`).
         ///   - search: Search the catalog with each detection's crop.
         ///   - k: Matches per detection with `search=true`.
+        ///   - streamId: Track across the requests that carry this id (1 to 128 letters, digits, '.', '_', '-').
+        ///   - trackHighThresh: ByteTrack, with `stream_id`. Detections at or above it enter the first association.
+        ///   - trackLowThresh: ByteTrack, with `stream_id`. Detections above it (below the high one) enter the second association; at most `track_high_thresh`.
+        ///   - newTrackThresh: ByteTrack, with `stream_id`. An unmatched detection at or above it starts a track.
+        ///   - trackBuffer: ByteTrack, with `stream_id`. Frames a lost track is kept.
+        ///   - matchThresh: ByteTrack, with `stream_id`. Largest cost (1 - IoU, times the score with `fuse_score`) of a first-association match.
+        ///   - fuseScore: ByteTrack, with `stream_id`. Fuse the detection score into the first association's cost.
+        ///   - rematchSizeFactor: With `stream_id` and `search`. Search a track again when its box's size (square root of its area) changed by this factor.
+        ///   - rematchFrames: With `stream_id` and `search`. Search a track again after this many frames.
         public init(
           conf: Swift.Double? = nil,
           iou: Swift.Double? = nil,
@@ -3835,7 +3889,16 @@ public enum Operations {
           fovDeg: Swift.Double? = nil,
           focalPx: Swift.Double? = nil,
           search: Swift.Bool? = nil,
-          k: Swift.Int? = nil
+          k: Swift.Int? = nil,
+          streamId: Components.Schemas.StreamId? = nil,
+          trackHighThresh: Swift.Double? = nil,
+          trackLowThresh: Swift.Double? = nil,
+          newTrackThresh: Swift.Double? = nil,
+          trackBuffer: Swift.Int? = nil,
+          matchThresh: Swift.Double? = nil,
+          fuseScore: Swift.Bool? = nil,
+          rematchSizeFactor: Swift.Double? = nil,
+          rematchFrames: Swift.Int? = nil
         ) {
           self.conf = conf
           self.iou = iou
@@ -3844,6 +3907,15 @@ public enum Operations {
           self.focalPx = focalPx
           self.search = search
           self.k = k
+          self.streamId = streamId
+          self.trackHighThresh = trackHighThresh
+          self.trackLowThresh = trackLowThresh
+          self.newTrackThresh = newTrackThresh
+          self.trackBuffer = trackBuffer
+          self.matchThresh = matchThresh
+          self.fuseScore = fuseScore
+          self.rematchSizeFactor = rematchSizeFactor
+          self.rematchFrames = rematchFrames
         }
       }
       public var query: Operations.Detect.Input.Query
@@ -3892,15 +3964,23 @@ public enum Operations {
         public struct JsonPayload: Codable, Hashable, Sendable {
           /// - Remark: Generated from `#/paths/v1/detect/POST/requestBody/json/image`.
           public var image: Components.Schemas.Base64Image
+          /// - Remark: Generated from `#/paths/v1/detect/POST/requestBody/json/stream_id`.
+          public var streamId: Components.Schemas.StreamId?
           /// Creates a new `JsonPayload`.
           ///
           /// - Parameters:
           ///   - image:
-          public init(image: Components.Schemas.Base64Image) {
+          ///   - streamId:
+          public init(
+            image: Components.Schemas.Base64Image,
+            streamId: Components.Schemas.StreamId? = nil
+          ) {
             self.image = image
+            self.streamId = streamId
           }
           public enum CodingKeys: String, CodingKey {
             case image
+            case streamId = "stream_id"
           }
           public init(from decoder: any Swift.Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -3908,8 +3988,13 @@ public enum Operations {
               Components.Schemas.Base64Image.self,
               forKey: .image
             )
+            self.streamId = try container.decodeIfPresent(
+              Components.Schemas.StreamId.self,
+              forKey: .streamId
+            )
             try decoder.ensureNoAdditionalProperties(knownKeys: [
-              "image"
+              "image",
+              "stream_id",
             ])
           }
         }

@@ -141,6 +141,15 @@ public protocol APIProtocol: Sendable {
   /// the catalog and their `k` best items come back as `matches` (the other detections have
   /// no `matches`).
   ///
+  /// With a `stream_id` (query or JSON field) the request is a frame of a video: the
+  /// server keeps a ByteTrack tracker per stream (at most 64 streams, each forgotten after
+  /// 60 s unused), `frame` numbers the stream's requests from 1, the detections are its
+  /// confirmed tracks with a `track_id` and a smoothed `distance_m`, the default `conf` is
+  /// 0.1, and with `search=true` each track's matches are computed once and reused
+  /// (`match_frame`) until its box changes size by `rematch_size_factor` or
+  /// `rematch_frames` frames pass (docs/ar.md). Tracking settings without a `stream_id`
+  /// are a 400.
+  ///
   ///
   /// - Remark: HTTP `POST /v1/detect`.
   /// - Remark: Generated from `#/paths//v1/detect/post(detect)`.
@@ -393,6 +402,15 @@ extension APIProtocol {
   /// size). With `search=true` the crops of the 16 most confident detections are searched in
   /// the catalog and their `k` best items come back as `matches` (the other detections have
   /// no `matches`).
+  ///
+  /// With a `stream_id` (query or JSON field) the request is a frame of a video: the
+  /// server keeps a ByteTrack tracker per stream (at most 64 streams, each forgotten after
+  /// 60 s unused), `frame` numbers the stream's requests from 1, the detections are its
+  /// confirmed tracks with a `track_id` and a smoothed `distance_m`, the default `conf` is
+  /// 0.1, and with `search=true` each track's matches are computed once and reused
+  /// (`match_frame`) until its box changes size by `rematch_size_factor` or
+  /// `rematch_frames` frames pass (docs/ar.md). Tracking settings without a `stream_id`
+  /// are a 400.
   ///
   ///
   /// - Remark: HTTP `POST /v1/detect`.
