@@ -102,6 +102,7 @@ struct Detect: AsyncParsableCommand {
     try server.refuse([
       ("--agnostic", agnostic), ("--max-det", maxDetections != 300), ("--annotate", annotate != nil),
       ("--search-classes", searchClasses != nil), ("--detector-model", detectorOptions.modelFolder != nil),
+      ("--track", track),
     ])
   }
 

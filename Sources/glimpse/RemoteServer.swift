@@ -104,7 +104,7 @@ extension Detect {
     for path in images {
       do {
         let answer = try await client.detect(
-          image: try readFile(path), confidence: Double(confidence), iou: iou,
+          image: try readFile(path), confidence: confidence.map(Double.init), iou: iou,
           classes: classes?.split(separator: ",").map(String.init), fovDegrees: fieldOfView,
           focalPixels: focalPixels, searchK: searchCount)
         reports.append(
