@@ -2,6 +2,7 @@ import Foundation
 import HummingbirdWebSocket
 import Imaging
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import Pipeline
 
@@ -59,7 +60,7 @@ struct ARStreamSession {
   /// over the size limit) is rethrown, so that the WebSocket layer closes with its code.
   func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
     let (frames, slot) = AsyncStream.makeStream(of: Frame.self, bufferingPolicy: .bufferingNewest(1))
-    let dropped = LockedValue(0)
+    let dropped = NIOLockedValueBox(0)
     try await withThrowingTaskGroup(of: Void.self) { group in
       group.addTask { await process(frames, dropped: dropped, outbound: outbound) }
       defer { slot.finish() }
@@ -69,7 +70,7 @@ struct ARStreamSession {
 
   private func receive(
     inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, slot: AsyncStream<Frame>.Continuation,
-    dropped: LockedValue<Int>
+    dropped: NIOLockedValueBox<Int>
   ) async throws {
     var settings = Self.initialSettings
     var frameNumber = 0
@@ -82,7 +83,7 @@ struct ARStreamSession {
           if case .dropped = slot.yield(
             Frame(number: frameNumber, data: Data(buffer: buffer), settings: settings))
           {
-            dropped.set(dropped.get() + 1)
+            dropped.withLockedValue { $0 += 1 }
             state.metrics.arFrame(dropped: true)
           }
         case .text(let text):
@@ -100,7 +101,7 @@ struct ARStreamSession {
   }
 
   private func process(
-    _ frames: AsyncStream<Frame>, dropped: LockedValue<Int>, outbound: WebSocketOutboundWriter
+    _ frames: AsyncStream<Frame>, dropped: NIOLockedValueBox<Int>, outbound: WebSocketOutboundWriter
   ) async {
     // The frame-rate cap: after a frame, the next one starts no sooner than this. Frames that
     // arrive meanwhile wait in the one-frame slot, so only the newest is kept.
@@ -127,7 +128,9 @@ struct ARStreamSession {
   }
 
   /// The answer to one frame, or its error, as JSON text.
-  private func answer(_ frame: Frame, dropped: LockedValue<Int>, tracker: StreamTracker?) async -> String {
+  private func answer(_ frame: Frame, dropped: NIOLockedValueBox<Int>, tracker: StreamTracker?) async
+    -> String
+  {
     let started = ContinuousClock.now
     do {
       let services = try state.services()
@@ -138,7 +141,8 @@ struct ARStreamSession {
         state.metrics.arFrame(dropped: false)
         return encode(
           DetectionResponse(
-            frame: frame.number, dropped: dropped.get(), width: image.width, height: image.height,
+            frame: frame.number, dropped: dropped.withLockedValue { $0 }, width: image.width,
+            height: image.height,
             detections: objects, tookMilliseconds: started.duration(to: .now).milliseconds))
       }
     } catch {

@@ -64,13 +64,13 @@ func withTimeLimit(_ limit: Duration, _ body: @escaping @Sendable () async throw
 
 /// Counts the HTTP requests being served, for the batchers (`ServerState.requestsInFlight`).
 struct RequestsInFlightMiddleware<Context: RequestContext>: RouterMiddleware {
-  let count: LockedValue<Int>
+  let count: NIOLockedValueBox<Int>
 
   func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
     async throws -> Response
   {
-    count.update { $0 += 1 }
-    defer { count.update { $0 -= 1 } }
+    count.withLockedValue { $0 += 1 }
+    defer { count.withLockedValue { $0 -= 1 } }
     return try await next(request, context)
   }
 }

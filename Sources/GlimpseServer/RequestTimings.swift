@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import NIOConcurrencyHelpers
 import Runtime
 
 /// Where one request's time went, sent back in a `Server-Timing` header (W3C Server Timing):
@@ -17,10 +18,10 @@ final class RequestTimings: Sendable {
     var description: String?
   }
 
-  private let entries = LockedValue<[Entry]>([])
+  private let entries = NIOLockedValueBox<[Entry]>([])
 
   func record(_ name: String, _ duration: Duration, description: String? = nil) {
-    entries.update { $0.append(Entry(name: name, duration: duration, description: description)) }
+    entries.withLockedValue { $0.append(Entry(name: name, duration: duration, description: description)) }
   }
 
   /// Times `body` as `name` when the current request is timed.
@@ -39,7 +40,7 @@ final class RequestTimings: Sendable {
   }
 
   var headerValue: String {
-    entries.get().map { entry in
+    entries.withLockedValue { $0 }.map { entry in
       var item = "\(entry.name);dur=\(String(format: "%.2f", entry.duration.seconds * 1000))"
       if let description = entry.description { item += ";desc=\"\(description)\"" }
       return item

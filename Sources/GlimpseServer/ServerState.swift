@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import Runtime
 
 /// Where the server is in its life: loading models, ready, failed to load, or stopping.
@@ -13,13 +14,13 @@ public final class ServerState: Sendable {
     case stopping
   }
 
-  private let phase = LockedValue<Phase>(.loading)
+  private let phase = NIOLockedValueBox<Phase>(.loading)
   let configuration: ServerConfiguration
   let metrics: ServerMetrics
   let startedAt = ContinuousClock.now
   /// HTTP requests being served now (`RequestsInFlightMiddleware`): the batchers wait for
   /// company only when there are others.
-  let requestsInFlight = LockedValue(0)
+  let requestsInFlight = NIOLockedValueBox(0)
   /// Keys, scopes and allowed origins.
   public let access: AccessControl
   /// Open connections, for the connection cap.
@@ -45,28 +46,31 @@ public final class ServerState: Sendable {
     let inFlight = requestsInFlight
     let services = ModelServices(
       models: models, limits: configuration.limits, maxWait: configuration.maxWait, metrics: metrics,
-      pixelBudget: pixelBudget, othersInFlight: { inFlight.get() > 1 })
+      pixelBudget: pixelBudget, othersInFlight: { inFlight.withLockedValue { $0 } > 1 })
     models.store.observeCalls(metrics.catalogObserver())
-    phase.set(.ready(services))
+    phase.withLockedValue { $0 = .ready(services) }
   }
 
   /// Records why the models could not be loaded (`/readyz` says it).
-  public func failed(_ reason: String) { phase.set(.failed(reason)) }
+  public func failed(_ reason: String) { phase.withLockedValue { $0 = .failed(reason) } }
 
   /// Refuses new model work from now on (503); requests already queued finish.
   public func beginShutdown() {
-    let previous = phase.exchange(.stopping)
+    let previous = phase.withLockedValue { phase in
+      defer { phase = .stopping }
+      return phase
+    }
     if case .ready(let services) = previous { services.close() }
   }
 
   public var isReady: Bool {
-    if case .ready = phase.get() { return true }
+    if case .ready = phase.withLockedValue { $0 } { return true }
     return false
   }
 
   /// The models, or the 503 that explains why there are none.
   func services() throws -> ModelServices {
-    switch phase.get() {
+    switch phase.withLockedValue { $0 } {
     case .ready(let services): return services
     case .loading: throw APIError.notReady
     case .failed(let reason):
@@ -77,45 +81,7 @@ public final class ServerState: Sendable {
 
   /// The models for routes that only describe them (`/v1/hardware`), nil while loading.
   func loadedModels() -> LoadedModels? {
-    if case .ready(let services) = phase.get() { return services.models }
+    if case .ready(let services) = phase.withLockedValue { $0 } { return services.models }
     return nil
-  }
-}
-
-/// A value behind a lock, for state read from many tasks and changed rarely.
-final class LockedValue<Value>: @unchecked Sendable {
-  private var value: Value
-  private let lock = NSLock()
-
-  init(_ value: Value) { self.value = value }
-
-  func get() -> Value {
-    lock.lock()
-    defer { lock.unlock() }
-    return value
-  }
-
-  func set(_ newValue: Value) {
-    lock.lock()
-    value = newValue
-    lock.unlock()
-  }
-
-  /// Changes the value in place and returns the new one.
-  @discardableResult
-  func update(_ change: (inout Value) -> Void) -> Value {
-    lock.lock()
-    defer { lock.unlock() }
-    change(&value)
-    return value
-  }
-
-  /// Sets a new value and returns the old one.
-  func exchange(_ newValue: Value) -> Value {
-    lock.lock()
-    defer { lock.unlock() }
-    let old = value
-    value = newValue
-    return old
   }
 }
