@@ -45,7 +45,7 @@ import Testing
     return (0..<tensor.shape[0]).map { Array(values[$0 * width..<($0 + 1) * width]) }
   }
 
-  static let families = ["siglip2", "xlmr"]
+  static let families = ["clip", "siglip2", "xlmr"]
 
   @Test(arguments: families) func preprocessedInputsAreWithinOneLevel(_ family: String) throws {
     let model = try Self.model(family)
@@ -96,6 +96,9 @@ import Testing
   /// The head and family come from the folder: SigLIP's learned scale and bias from
   /// config.json (not the config's `init_logit_bias`), the text tower's mask from its graph.
   @Test func familiesAndHeadsAreReadFromTheFolder() throws {
+    let clip = try Self.model("clip")
+    #expect(clip.family == .clip && clip.head == .softmax(scale: clip.head.scale))
+    #expect(abs(clip.head.scale - 50) < 1e-3 && clip.textInputs.ids == "text")
     let siglip = try Self.model("siglip2")
     #expect(siglip.family == .siglip2)
     #expect(abs(siglip.head.scale - 9) < 1e-4 && abs((siglip.head.bias ?? 0) + 0.6) < 1e-4)
