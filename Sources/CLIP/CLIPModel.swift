@@ -13,8 +13,12 @@ public final class CLIPModel: Sendable {
   public let textual: Session
   public let tokenizer: TextTokenizer
   public let transform: ImageTransform
+  /// The zero-shot head: CLIP's softmax or SigLIP's sigmoid, with the model's scale and bias.
+  public let head: ZeroShotHead
   /// Multiplier of cosine similarities in zero-shot classification.
-  public let logitScale: Float
+  public var logitScale: Float { head.scale }
+  /// The text tower's inputs: token ids, and the attention mask where the graph takes one.
+  let textInputs: TextInputs
   /// How long each tower's session took to create (they load side by side).
   public let loadSeconds: (visual: Double, textual: Double)
 
@@ -45,9 +49,8 @@ public final class CLIPModel: Sendable {
     tokenizer = try loads.tokenizer!.get()
     loadSeconds = (loads.seconds[0], loads.seconds[1])
     transform = try Self.transform(for: bundle.configuration.preprocessing, visual: visual)
-    logitScale =
-      bundle.configuration.logitScale
-      ?? visual.metadata.custom["logit_scale"].flatMap(Float.init) ?? 100
+    head = ZeroShotHead.resolve(bundle.configuration, metadata: visual.metadata.custom)
+    textInputs = try TextInputs(textual)
     try Self.checkTowers(visual: visual, textual: textual, dimension: bundle.configuration.embeddingDimension)
   }
 
@@ -62,6 +65,9 @@ public final class CLIPModel: Sendable {
 
   public var dimension: Int { bundle.configuration.embeddingDimension }
 
+  /// The model's family, as `glimpse models list` names it (`ModelFamily`).
+  public var family: ModelFamily { bundle.configuration.family }
+
   /// The fast path's floor for JPEG DCT scaling: twice the model's input side, so that the
   /// final bicubic resize still shrinks at least 2× and does the antialiasing. On a 12 MP
   /// photo this decodes at 1/4 size (moving the input tensor by 0.22 of an 8-bit level on
@@ -74,16 +80,10 @@ public final class CLIPModel: Sendable {
     guard let input = visual.inputs.first, input.shape.count == 4 else {
       throw CLIPError.unexpectedModel("the visual tower's input is not an NCHW image")
     }
-    return ImageTransform(
-      height: preprocessing.size.height, width: preprocessing.size.width, mean: preprocessing.mean,
-      std: preprocessing.std, filter: preprocessing.interpolation == .bilinear ? .bilinear : .bicubic,
-      resizeMode: preprocessing.resizeMode == .squash ? .squash : .shortest)
+    return preprocessing.transform
   }
 
   private static func checkTowers(visual: Session, textual: Session, dimension: Int) throws {
-    guard textual.inputs.first?.elementType == .int64 else {
-      throw CLIPError.unexpectedModel("the text tower's input must be int64 token ids")
-    }
     for (name, session) in [("visual", visual), ("textual", textual)] {
       let width = session.outputs.first?.shape.last ?? -1
       guard width == dimension || width < 0 else {
@@ -208,12 +208,12 @@ public final class CLIPModel: Sendable {
   }
 
   public func embedTexts(_ texts: [String]) throws -> [[Float]] {
-    try embed(input: textInput(texts), session: textual)
+    try embed(feeds: textInputs.feeds(ids: textInput(texts), padID: tokenizer.padID), session: textual)
   }
 
   // MARK: Zero-shot
 
-  /// CLIP zero-shot classification: softmax over `logitScale · cos(image, label)`.
+  /// Zero-shot classification with the model's own head (`ZeroShotHead`).
   public func classify(_ image: RGBImage, labels: [String]) throws -> [(label: String, probability: Float)] {
     guard !labels.isEmpty else { throw CLIPError.invalidRequest("no labels to classify against") }
     let imageEmbedding = try embedImages([image])[0]
@@ -222,17 +222,17 @@ public final class CLIPModel: Sendable {
   }
 
   /// Zero-shot probabilities from embeddings already computed (the server gets them from
-  /// its batchers): softmax over `logitScale · cos(image, label)`.
+  /// its batchers), by the model's head: CLIP's softmax or SigLIP's sigmoid.
   public func zeroShotProbabilities(image: [Float], labels: [[Float]]) -> [Float] {
-    let logits = labels.map { logitScale * dot($0, image) }
-    let maximum = logits.max() ?? 0
-    let exponentials = logits.map { exp($0 - maximum) }
-    let total = exponentials.reduce(0, +)
-    return exponentials.map { $0 / total }
+    head.probabilities(labels.map { dot($0, image) })
   }
 
   private func embed(input: Tensor, session: Session) throws -> [[Float]] {
-    let outputs = try session.run([session.inputs[0].name: input])
+    try embed(feeds: [session.inputs[0].name: input], session: session)
+  }
+
+  private func embed(feeds: [String: Tensor], session: Session) throws -> [[Float]] {
+    let outputs = try session.run(feeds)
     guard let output = outputs[session.outputs[0].name], output.shape.count == 2 else {
       throw CLIPError.unexpectedModel("the tower's output is not [batch, dim]")
     }

@@ -32,6 +32,9 @@ public struct HFTextTokenizer: Sendable {
   public let settings: Settings
   public let padID: Int
   public let sepID: Int?
+  /// Which ends transformers pads and truncates (`TokenizerSides`).
+  public let padsLeft: Bool
+  public let truncatesLeft: Bool
 
   /// `tokenizer`'s pad and separator tokens come from `tokenizer_config.json` (then
   /// `special_tokens_map.json`) beside it, as transformers reads them; the pad falls back to
@@ -45,24 +48,29 @@ public struct HFTextTokenizer: Sendable {
         folder.path,
         "the tokenizer has no pad token (tokenizer_config.json pad_token), which open_clip pads with")
     }
+    let sides = TokenizerSides(special, tokenizer: tokenizer)
     try self.init(
-      tokenizer: tokenizer, settings: settings, padID: padID, sepID: special.sep.flatMap(tokenizer.tokenID))
+      tokenizer: tokenizer, settings: settings, padID: padID, sepID: special.sep.flatMap(tokenizer.tokenID),
+      padsLeft: sides.padLeft, truncatesLeft: sides.truncateLeft)
   }
 
-  public init(tokenizer: Tokenizer, settings: Settings, padID: Int, sepID: Int?) throws {
+  public init(
+    tokenizer: Tokenizer, settings: Settings, padID: Int, sepID: Int?, padsLeft: Bool = false,
+    truncatesLeft: Bool = false
+  ) throws {
     self.tokenizer = tokenizer
     self.settings = settings
     self.padID = padID
     self.sepID = sepID
+    self.padsLeft = padsLeft
+    self.truncatesLeft = truncatesLeft
   }
 
   /// One row of `contextLength` ids.
   public func tokenize(_ text: String, contextLength: Int) throws -> [Int64] {
     var configured = tokenizer
-    // transformers keeps the file's truncation side; HFTokenizer forces right padding.
-    configured.truncation = Truncation(
-      maxLength: contextLength, fromLeft: tokenizer.truncation?.fromLeft ?? false)
-    configured.padding = Padding(length: contextLength, padID: padID)
+    configured.truncation = Truncation(maxLength: contextLength, fromLeft: truncatesLeft)
+    configured.padding = Padding(length: contextLength, padID: padID, fromLeft: padsLeft)
     var ids = try configured.encode(Self.clean(text, settings.clean)).ids
     if settings.stripSepToken, let sepID { ids = ids.map { $0 == sepID ? padID : $0 } }
     return ids.map(Int64.init)
@@ -101,10 +109,13 @@ public struct HFTextTokenizer: Sendable {
 }
 
 /// `pad_token` and `sep_token` as transformers finds them: a string or `{"content": ...}` in
-/// tokenizer_config.json, else in special_tokens_map.json.
+/// tokenizer_config.json, else in special_tokens_map.json; with the config's class and sides.
 struct SpecialTokenNames {
   var pad: String?
   var sep: String?
+  var tokenizerClass: String?
+  var paddingSide: String?
+  var truncationSide: String?
 
   init(folder: URL) {
     for file in ["tokenizer_config.json", "special_tokens_map.json"] {
@@ -113,11 +124,40 @@ struct SpecialTokenNames {
       else { continue }
       pad = pad ?? Self.name(object["pad_token"])
       sep = sep ?? Self.name(object["sep_token"])
+      if file == "tokenizer_config.json" {
+        tokenizerClass = object["tokenizer_class"] as? String
+        paddingSide = object["padding_side"] as? String
+        truncationSide = object["truncation_side"] as? String
+      }
     }
   }
 
   private static func name(_ value: Any?) -> String? {
     (value as? String) ?? ((value as? [String: Any])?["content"] as? String)
+  }
+}
+
+/// The ends transformers pads and truncates, as its tokenizer's `__init__` settles them:
+/// `padding_side`/`truncation_side` in tokenizer_config.json, else the direction of
+/// tokenizer.json's own padding/truncation, else the tokenizer class's default. open_clip's
+/// HFTokenizer asks for `padding="max_length"` without a side, so SigLIP 2's Gemma tokenizer
+/// pads on the left.
+struct TokenizerSides {
+  /// transformers 5 classes whose `padding_side` is "left" (every other class: "right").
+  static let leftPaddingClasses: Set<String> = [
+    "GemmaTokenizer", "Siglip2Tokenizer", "LlamaTokenizer", "CodeLlamaTokenizer", "XLNetTokenizer",
+    "CohereTokenizer",
+  ]
+
+  var padLeft: Bool
+  var truncateLeft: Bool
+
+  init(_ config: SpecialTokenNames, tokenizer: Tokenizer) {
+    // The "Fast" suffix names the same class in transformers 5.
+    let className = config.tokenizerClass.map { $0.hasSuffix("Fast") ? String($0.dropLast(4)) : $0 }
+    let classPadsLeft = className.map(Self.leftPaddingClasses.contains) ?? false
+    padLeft = config.paddingSide.map { $0 == "left" } ?? tokenizer.padding?.fromLeft ?? classPadsLeft
+    truncateLeft = config.truncationSide.map { $0 == "left" } ?? tokenizer.truncation?.fromLeft ?? false
   }
 }
 
@@ -133,6 +173,14 @@ public enum TextTokenizer: Sendable {
     case .clip(let tokenizer): tokenizer.tokenize(texts, contextLength: contextLength)
     case .huggingFace(let tokenizer):
       try texts.flatMap { try tokenizer.tokenize($0, contextLength: contextLength) }
+    }
+  }
+
+  /// The id rows are padded with: CLIP's 0, or the Hugging Face tokenizer's pad id.
+  public var padID: Int {
+    switch self {
+    case .clip: 0
+    case .huggingFace(let tokenizer): tokenizer.padID
     }
   }
 

@@ -15,17 +15,23 @@ public struct ModelStatus: Codable, Sendable, Equatable {
   public var precision: String
   public var fileBytes: Int64
   public var loadMilliseconds: Double
+  /// The CLIP towers' family (`CLIPModel.family`); nil for the detector.
+  public var family: String?
 
-  public init(name: String, kind: String, precision: String, fileBytes: Int64, loadMilliseconds: Double) {
+  public init(
+    name: String, kind: String, precision: String, fileBytes: Int64, loadMilliseconds: Double,
+    family: String? = nil
+  ) {
     self.name = name
     self.kind = kind
     self.precision = precision
     self.fileBytes = fileBytes
     self.loadMilliseconds = loadMilliseconds
+    self.family = family
   }
 
   enum CodingKeys: String, CodingKey {
-    case name, kind, precision
+    case name, kind, precision, family
     case fileBytes = "file_bytes"
     case loadMilliseconds = "load_ms"
   }

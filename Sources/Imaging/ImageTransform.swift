@@ -1,8 +1,17 @@
-/// Model-input preprocessing for CLIP: open_clip's eval transform, step for step:
-/// `Resize(shortest side, BICUBIC)` → `CenterCrop` → `ToTensor` (/255) → `Normalize(mean, std)`,
-/// written as NCHW planes straight into the model's input buffer.
+/// Model-input preprocessing for CLIP: open_clip's eval transform (`image_transform` in
+/// open_clip/transform.py), step for step, for each of its resize modes:
+///
+/// - `shortest`: a square size runs torchvision's `Resize(side)` (short side to `side`, long
+///   side truncated) then `CenterCrop`; a non-square size runs open_clip's
+///   `ResizeKeepRatio(size)` (both sides divided by the smaller ratio, rounded) then `CenterCrop`.
+/// - `longest`: `ResizeKeepRatio(size, longest=1)` (the whole image fits) then
+///   `CenterCropOrPad(size, fill=fill_color)`.
+/// - `squash`: `Resize((height, width))`, the aspect ratio not kept.
+///
+/// Then `ToTensor` (/255) and `Normalize(mean, std)`, written as NCHW planes straight into the
+/// model's input buffer.
 public struct ImageTransform: Sendable {
-  public enum ResizeMode: Sendable { case shortest, squash }
+  public enum ResizeMode: String, Sendable, CaseIterable { case shortest, longest, squash }
 
   public var height: Int
   public var width: Int
@@ -10,10 +19,15 @@ public struct ImageTransform: Sendable {
   public var std: [Float]
   public var filter: Resample.Filter
   public var resizeMode: ResizeMode
+  /// The gray level `longest` pads with (open_clip's `fill_color`, every channel).
+  public var fillColor: UInt8
+  /// open_clip's quirk: the non-square `shortest` resize is `ResizeKeepRatio(size)` without
+  /// its interpolation argument, so it is always bicubic (open_clip 3.x, transform.py).
+  public var nonSquareShortestFilter: Resample.Filter = .bicubic
 
   public init(
     height: Int, width: Int, mean: [Float], std: [Float], filter: Resample.Filter = .bicubic,
-    resizeMode: ResizeMode = .shortest
+    resizeMode: ResizeMode = .shortest, fillColor: UInt8 = 0
   ) {
     self.height = height
     self.width = width
@@ -21,21 +35,31 @@ public struct ImageTransform: Sendable {
     self.std = std
     self.filter = filter
     self.resizeMode = resizeMode
+    self.fillColor = fillColor
   }
 
   /// Floats per image in the model input.
   public var elementCount: Int { 3 * height * width }
 
-  /// The image resized and cropped to the model's size, still 8-bit RGB.
+  /// The image resized and cropped (or padded) to the model's size, still 8-bit RGB.
   public func resizedAndCropped(_ image: RGBImage) -> RGBImage {
     switch resizeMode {
     case .squash:
       return Resample.resize(image, width: width, height: height, filter: filter)
-    case .shortest:
+    case .shortest where width == height:
       let (newWidth, newHeight) = Self.shortestSideSize(
-        width: image.width, height: image.height, target: min(height, width))
+        width: image.width, height: image.height, target: width)
       let resized = Resample.resize(image, width: newWidth, height: newHeight, filter: filter)
       return Self.centerCrop(resized, width: width, height: height)
+    case .shortest:
+      let (newWidth, newHeight) = keepRatioSize(width: image.width, height: image.height, longest: false)
+      let resized = Resample.resize(
+        image, width: newWidth, height: newHeight, filter: nonSquareShortestFilter)
+      return Self.centerCrop(resized, width: width, height: height)
+    case .longest:
+      let (newWidth, newHeight) = keepRatioSize(width: image.width, height: image.height, longest: true)
+      let resized = Resample.resize(image, width: newWidth, height: newHeight, filter: filter)
+      return Self.centerCrop(resized, width: width, height: height, fill: fillColor)
     }
   }
 
@@ -47,20 +71,34 @@ public struct ImageTransform: Sendable {
     return width <= height ? (target, newLong) : (newLong, target)
   }
 
-  /// torchvision's `center_crop`: offsets `int(round((size - crop) / 2))` with Python's
-  /// round-half-to-even, padding with black where the image is smaller than the crop.
-  public static func centerCrop(_ image: RGBImage, width: Int, height: Int) -> RGBImage {
+  /// open_clip's `ResizeKeepRatio.get_params`: both sides divided by the larger (`longest`)
+  /// or smaller of the two ratios source/target, each rounded half to even (Python's round).
+  func keepRatioSize(width imageWidth: Int, height imageHeight: Int, longest: Bool) -> (Int, Int) {
+    let ratioHeight = Double(imageHeight) / Double(height)
+    let ratioWidth = Double(imageWidth) / Double(width)
+    let ratio = longest ? max(ratioHeight, ratioWidth) : min(ratioHeight, ratioWidth)
+    let newWidth = Int((Double(imageWidth) / ratio).rounded(.toNearestOrEven))
+    let newHeight = Int((Double(imageHeight) / ratio).rounded(.toNearestOrEven))
+    return (newWidth, newHeight)
+  }
+
+  /// torchvision's `center_crop` (and open_clip's `center_crop_or_pad`, which differs only in
+  /// its fill): padding to at least the crop size with `fill`, `(crop - size) // 2` on the
+  /// left and top, then offsets `int(round((size - crop) / 2))` with Python's
+  /// round-half-to-even.
+  public static func centerCrop(_ image: RGBImage, width: Int, height: Int, fill: UInt8 = 0) -> RGBImage {
     if image.width >= width && image.height >= height {
       let left = Int((Double(image.width - width) / 2).rounded(.toNearestOrEven))
       let top = Int((Double(image.height - height) / 2).rounded(.toNearestOrEven))
       return image.cropped(x: left, y: top, width: width, height: height)
     }
-    // torchvision pads (fill 0) to at least the crop size, then crops.
     let paddedWidth = max(image.width, width)
     let paddedHeight = max(image.height, height)
     let padLeft = (paddedWidth - image.width) / 2
     let padTop = (paddedHeight - image.height) / 2
-    var padded = RGBImage(width: paddedWidth, height: paddedHeight)
+    var padded = RGBImage(
+      width: paddedWidth, height: paddedHeight,
+      pixels: [UInt8](repeating: fill, count: paddedWidth * paddedHeight * 3))
     for row in 0..<image.height {
       let from = row * image.width * 3
       let to = ((row + padTop) * paddedWidth + padLeft) * 3

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CLIP
 import Foundation
 
 /// `glimpse models list`: the model folders installed, or (`--known`) the names

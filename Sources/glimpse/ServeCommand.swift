@@ -100,9 +100,12 @@ struct ServeModelLoader: Sendable {
     let (detector, detectorSeconds) = try await detectorLoad
     let catalog = try await catalogOpen
     let statuses = [
-      status(bundle.name, "clip-visual", bundle.visualModel, "\(bundle.precision)", clip.loadSeconds.visual),
       status(
-        bundle.name, "clip-textual", bundle.textualModel, "\(bundle.precision)", clip.loadSeconds.textual),
+        bundle.name, "clip-visual", bundle.visualModel, "\(bundle.precision)", clip.loadSeconds.visual,
+        family: clip.family.rawValue),
+      status(
+        bundle.name, "clip-textual", bundle.textualModel, "\(bundle.precision)", clip.loadSeconds.textual,
+        family: clip.family.rawValue),
       status(
         URL(fileURLWithPath: detectorPath).deletingLastPathComponent().lastPathComponent, "detector",
         URL(fileURLWithPath: detectorPath), detector.inputType == .float16 ? "fp16" : "fp32", detectorSeconds),
@@ -130,13 +133,14 @@ struct ServeModelLoader: Sendable {
     }
   }
 
-  private func status(_ name: String, _ kind: String, _ file: URL, _ precision: String, _ seconds: Double)
-    -> ModelStatus
-  {
+  private func status(
+    _ name: String, _ kind: String, _ file: URL, _ precision: String, _ seconds: Double, family: String? = nil
+  ) -> ModelStatus {
     let size =
       ((try? FileManager.default.attributesOfItem(atPath: file.path))?[.size] as? NSNumber)?.int64Value ?? 0
     return ModelStatus(
-      name: name, kind: kind, precision: precision, fileBytes: size, loadMilliseconds: seconds * 1000)
+      name: name, kind: kind, precision: precision, fileBytes: size, loadMilliseconds: seconds * 1000,
+      family: family)
   }
 
   private func logHardware(_ choice: DeviceChoice) {

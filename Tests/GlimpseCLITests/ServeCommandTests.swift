@@ -86,7 +86,9 @@ import Testing
     #expect(status == 200 && String(decoding: health, as: UTF8.self).contains("ok"))
     let (hardware, _) = try await server.get("/v1/hardware")
     let json = try JSONSerialization.jsonObject(with: hardware) as? [String: Any]
-    #expect((json?["models"] as? [Any])?.count == 3, "both CLIP towers and the detector")
+    let models = json?["models"] as? [[String: Any]] ?? []
+    #expect(models.count == 3, "both CLIP towers and the detector")
+    #expect(models.map { $0["family"] as? String } == ["CLIP", "CLIP", nil], "the towers name their family")
     let result = server.terminate()
     #expect(result.status == 0, "graceful exit: \(result.stderr.suffix(500))")
   }

@@ -46,6 +46,13 @@ enum Fixtures {
   }
 
   static let corpus: [String] = load("corpus.json")
+
+  /// A golden row (stored without its padding) padded to `length` on the side the tokenizer
+  /// pads: the goldens' content does not depend on the side, only where the pad ids go.
+  static func padded(_ row: [Int], to length: Int, padID: Int, left: Bool) -> [Int] {
+    let filler = Array(repeating: padID, count: length - row.count)
+    return left ? filler + row : row + filler
+  }
   static let goldens: Goldens = load("goldens.json.gz")
 
   static func tokenizerFile(_ name: String) -> URL {

@@ -35,15 +35,17 @@ import Testing
       return
     }
     #expect(settings == HFTextTokenizer.Settings(clean: .canonicalize))
-    let tokenizer = TextTokenizer.huggingFace(
-      try HFTextTokenizer(
-        tokenizerJSON: folder.appendingPathComponent("textual/tokenizer.json"), settings: settings))
+    let wrapper = try HFTextTokenizer(
+      tokenizerJSON: folder.appendingPathComponent("textual/tokenizer.json"), settings: settings)
+    // tokenizer_config.json names GemmaTokenizer, whose transformers class pads on the left.
+    #expect(wrapper.padsLeft)
     let golden = try #require(Fixtures.goldens.openCLIP["siglip2"])
     let texts = Array(Fixtures.corpus.prefix(40))
     let expected = golden.rows.prefix(40).flatMap {
-      $0 + Array(repeating: golden.padID, count: 64 - $0.count)
+      Fixtures.padded($0, to: 64, padID: golden.padID, left: true)
     }
-    #expect(try tokenizer.tokenize(texts, contextLength: 64) == expected.map(Int64.init))
+    #expect(
+      try TextTokenizer.huggingFace(wrapper).tokenize(texts, contextLength: 64) == expected.map(Int64.init))
   }
 
   @Test func xlmrFolderDefaultsToWhitespaceClean() throws {

@@ -30,7 +30,7 @@ import Testing
       try tokenizer.tokenize($0, contextLength: golden.contextLength).map(Int.init)
     }
     let expected = golden.rows.map {
-      $0 + Array(repeating: golden.padID, count: golden.contextLength - $0.count)
+      Fixtures.padded($0, to: golden.contextLength, padID: golden.padID, left: tokenizer.padsLeft)
     }
     let report = mismatchReport(label, actual, expected)
     let count = zip(actual, expected).filter { $0 != $1 }.count

@@ -200,7 +200,7 @@
     }
     const models = Array.isArray(hw.models) ? hw.models : [];
     if (models.length) {
-      parts.push(`Models: ${models.map((m) => `${m.name} (${[m.kind, m.precision].filter(Boolean).join(", ")})`).join(", ")}`);
+      parts.push(`Models: ${models.map((m) => `${m.name} (${[m.family, m.kind, m.precision].filter(Boolean).join(", ")})`).join(", ")}`);
     } else {
       parts.push("Models: none loaded");
     }
