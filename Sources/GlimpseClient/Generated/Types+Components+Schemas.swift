@@ -1829,18 +1829,18 @@ extension Components {
           ])
         }
       }
-      /// Most probable first; the probabilities sum to 1.
+      /// Most probable first. With a CLIP (softmax) head the probabilities sum to 1; with a SigLIP (sigmoid) head each is independent, between 0 and 1.
       ///
       /// - Remark: Generated from `#/components/schemas/ClassifyResponse/labels`.
       public typealias LabelsPayload = [Components.Schemas.ClassifyResponse.LabelsPayloadPayload]
-      /// Most probable first; the probabilities sum to 1.
+      /// Most probable first. With a CLIP (softmax) head the probabilities sum to 1; with a SigLIP (sigmoid) head each is independent, between 0 and 1.
       ///
       /// - Remark: Generated from `#/components/schemas/ClassifyResponse/labels`.
       public var labels: Components.Schemas.ClassifyResponse.LabelsPayload
       /// Creates a new `ClassifyResponse`.
       ///
       /// - Parameters:
-      ///   - labels: Most probable first; the probabilities sum to 1.
+      ///   - labels: Most probable first. With a CLIP (softmax) head the probabilities sum to 1; with a SigLIP (sigmoid) head each is independent, between 0 and 1.
       public init(labels: Components.Schemas.ClassifyResponse.LabelsPayload) {
         self.labels = labels
       }
@@ -2163,6 +2163,19 @@ extension Components {
         public var fileBytes: Swift.Int
         /// - Remark: Generated from `#/components/schemas/Hardware/ModelsPayload/load_ms`.
         public var loadMs: Swift.Double
+        /// The CLIP towers' family, told from config.json as `glimpse models list` does. Absent for the detector.
+        ///
+        /// - Remark: Generated from `#/components/schemas/Hardware/ModelsPayload/family`.
+        @frozen public enum FamilyPayload: String, Codable, Hashable, Sendable, CaseIterable {
+          case clip = "CLIP"
+          case sigLIP = "SigLIP"
+          case sigLIP2 = "SigLIP2"
+          case multilingual = "multilingual"
+        }
+        /// The CLIP towers' family, told from config.json as `glimpse models list` does. Absent for the detector.
+        ///
+        /// - Remark: Generated from `#/components/schemas/Hardware/ModelsPayload/family`.
+        public var family: Components.Schemas.Hardware.ModelsPayloadPayload.FamilyPayload?
         /// Creates a new `ModelsPayloadPayload`.
         ///
         /// - Parameters:
@@ -2171,18 +2184,21 @@ extension Components {
         ///   - precision:
         ///   - fileBytes:
         ///   - loadMs:
+        ///   - family: The CLIP towers' family, told from config.json as `glimpse models list` does. Absent for the detector.
         public init(
           name: Swift.String,
           kind: Components.Schemas.Hardware.ModelsPayloadPayload.KindPayload,
           precision: Components.Schemas.Hardware.ModelsPayloadPayload.PrecisionPayload,
           fileBytes: Swift.Int,
-          loadMs: Swift.Double
+          loadMs: Swift.Double,
+          family: Components.Schemas.Hardware.ModelsPayloadPayload.FamilyPayload? = nil
         ) {
           self.name = name
           self.kind = kind
           self.precision = precision
           self.fileBytes = fileBytes
           self.loadMs = loadMs
+          self.family = family
         }
         public enum CodingKeys: String, CodingKey {
           case name
@@ -2190,6 +2206,7 @@ extension Components {
           case precision
           case fileBytes = "file_bytes"
           case loadMs = "load_ms"
+          case family
         }
         public init(from decoder: any Swift.Decoder) throws {
           let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -2213,12 +2230,17 @@ extension Components {
             Swift.Double.self,
             forKey: .loadMs
           )
+          self.family = try container.decodeIfPresent(
+            Components.Schemas.Hardware.ModelsPayloadPayload.FamilyPayload.self,
+            forKey: .family
+          )
           try decoder.ensureNoAdditionalProperties(knownKeys: [
             "name",
             "kind",
             "precision",
             "file_bytes",
             "load_ms",
+            "family",
           ])
         }
       }

@@ -4312,7 +4312,9 @@ public enum Operations {
   ///
   /// Multipart `image` + `labels` (comma-separated or a JSON array), JSON
   /// `{"image": "<base64>", "labels": [...]}`, or a raw image with `?labels=cat,dog`.
-  /// At most `--max-batch` (32) labels.
+  /// At most `--max-batch` (32) labels. The probabilities come from the model's own head
+  /// (docs/models.md): CLIP's softmax over the labels, or SigLIP's sigmoid with its bias,
+  /// where each label is judged on its own.
   ///
   ///
   /// - Remark: HTTP `POST /v1/classify`.
