@@ -3,7 +3,7 @@ import Tokenizers
 
 /// open_clip's `HFTokenizer` (open_clip/tokenizer.py): the text cleaned by `clean`, then the
 /// Hugging Face tokenizer with truncation to the context length and padding to it with the
-/// tokenizer's pad id; with `strip_sep_token`, the separator's ids become pad ids.
+/// tokenizer's pad id; with `strip_sep_token`, the separator's ids become 0 (as open_clip writes them).
 public struct HFTextTokenizer: Sendable {
   /// open_clip's `clean` modes (`get_clean_fn`).
   public enum Clean: String, Sendable, Codable {
@@ -72,7 +72,8 @@ public struct HFTextTokenizer: Sendable {
     configured.truncation = Truncation(maxLength: contextLength, fromLeft: truncatesLeft)
     configured.padding = Padding(length: contextLength, padID: padID, fromLeft: padsLeft)
     var ids = try configured.encode(Self.clean(text, settings.clean)).ids
-    if settings.stripSepToken, let sepID { ids = ids.map { $0 == sepID ? padID : $0 } }
+    // open_clip writes 0 there (`torch.zeros_like`), whatever the pad id is.
+    if settings.stripSepToken, let sepID { ids = ids.map { $0 == sepID ? 0 : $0 } }
     return ids.map(Int64.init)
   }
 

@@ -61,6 +61,22 @@ import Testing
     #expect(settings == HFTextTokenizer.Settings(clean: .whitespace, stripSepToken: false))
   }
 
+  /// open_clip's `strip_sep_token` writes 0 over separators (`torch.zeros_like`), not the pad
+  /// id: with a pad id of 1, as XLM-R has, the two differ.
+  @Test func strippedSeparatorsBecomeZeroWhateverThePadID() throws {
+    let tokenizer = try Tokenizer(
+      contentsOf: Fixtures.folder.appendingPathComponent("bert-wordpiece/tokenizer.json"))
+    let sep = try #require(tokenizer.tokenID("[SEP]"))
+    let stripping = try HFTextTokenizer(
+      tokenizer: tokenizer, settings: .init(stripSepToken: true), padID: 1, sepID: sep)
+    let kept = try HFTextTokenizer(tokenizer: tokenizer, settings: .init(), padID: 1, sepID: sep)
+    let plain = try kept.tokenize("a photo of a dog", contextLength: 16)
+    let stripped = try stripping.tokenize("a photo of a dog", contextLength: 16)
+    #expect(plain.contains(Int64(sep)))
+    #expect(stripped == plain.map { $0 == Int64(sep) ? 0 : $0 })
+    #expect(stripped.last == 1, "padding keeps the pad id")
+  }
+
   @Test func unknownCleanModeIsAnError() throws {
     let folder = try Self.folder(
       textConfig: #"{"hf_tokenizer_name": "x", "tokenizer_kwargs": {"clean": "sparkle"}}"#,
