@@ -2,6 +2,7 @@ import CLIP
 import Catalog
 import Foundation
 import Imaging
+import Synchronization
 
 /// Indexes image files into the catalog in batches: while one batch runs through CLIP, the
 /// next is read, hashed and decoded on the other cores. Each batch is one store transaction.
@@ -73,27 +74,22 @@ struct FolderIndexer: Sendable {
   }
 
   private func readAndHash(_ batch: [ImageFile]) -> [(data: Data, hash: String)?] {
-    let results = LockedArray<(data: Data, hash: String)?>(repeating: nil, count: batch.count)
-    DispatchQueue.concurrentPerform(iterations: batch.count) { index in
-      guard let data = FileManager.default.contents(atPath: batch[index].url.path) else { return }
-      results[index] = (data, ContentHash.sha256Hex(data))
+    concurrentMap(batch) { file in
+      FileManager.default.contents(atPath: file.url.path).map { ($0, ContentHash.sha256Hex($0)) }
     }
-    return results.values
   }
 
   private func decode(_ files: [Data]) -> [PreparedFile.State] {
     var options = ImageDecoder.Options()
     options.minimumShortSide = clip.fastDecodeShortSide
     let decoder = ImageDecoder(options: options)
-    let results = LockedArray<PreparedFile.State>(repeating: .failed(""), count: files.count)
-    DispatchQueue.concurrentPerform(iterations: files.count) { index in
+    return concurrentMap(files) { data in
       do {
-        results[index] = .decoded(try decoder.decode(files[index]))
+        return .decoded(try decoder.decode(data))
       } catch {
-        results[index] = .failed("\(error)")
+        return .failed("\(error)")
       }
     }
-    return results.values
   }
 
   // MARK: Embedding and storing a batch
@@ -138,11 +134,7 @@ struct FolderIndexer: Sendable {
   /// without one), encoded on every core.
   private func makeThumbnails(_ images: [RGBImage]) -> [Data?] {
     guard thumbnails else { return images.map { _ in nil } }
-    let results = LockedArray<Data?>(repeating: nil, count: images.count)
-    DispatchQueue.concurrentPerform(iterations: images.count) { index in
-      results[index] = try? Thumbnail.jpeg(of: images[index])
-    }
-    return results.values
+    return concurrentMap(images) { try? Thumbnail.jpeg(of: $0) }
   }
 
   private func embed(_ images: [RGBImage]) throws -> [[Float]] {
@@ -157,19 +149,15 @@ struct FolderIndexer: Sendable {
   }
 }
 
-/// A fixed-size array that concurrent workers fill, one slot each.
-final class LockedArray<Element>: @unchecked Sendable {
-  private var storage: [Element]
-  private let lock = NSLock()
-
-  init(repeating value: Element, count: Int) {
-    storage = Array(repeating: value, count: count)
+/// `transform` applied to every element on all cores (GCD's `concurrentPerform`), the results
+/// in the elements' order.
+func concurrentMap<Element: Sendable, Result: Sendable>(
+  _ elements: [Element], _ transform: @Sendable (Element) -> Result
+) -> [Result] {
+  let results = Mutex([Result?](repeating: nil, count: elements.count))
+  DispatchQueue.concurrentPerform(iterations: elements.count) { index in
+    let value = transform(elements[index])
+    results.withLock { $0[index] = value }
   }
-
-  subscript(index: Int) -> Element {
-    get { lock.withLock { storage[index] } }
-    set { lock.withLock { storage[index] = newValue } }
-  }
-
-  var values: [Element] { lock.withLock { storage } }
+  return results.withLock { $0.map { $0! } }
 }
