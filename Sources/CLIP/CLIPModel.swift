@@ -3,6 +3,7 @@ import Imaging
 import Logging
 import ONNXRuntime
 import Runtime
+import Synchronization
 
 /// A loaded CLIP model: both towers, the tokenizer and the preprocessing, ready to embed.
 ///
@@ -31,10 +32,11 @@ public final class CLIPModel: Sendable {
     // The towers and the tokenizer load independently: side by side, start-up takes about
     // as long as the visual tower alone (graph optimization dominates).
     let towers = [bundle.visualModel.path, bundle.textualModel.path]
-    let loads = ConcurrentLoads()
+    let results = Mutex(ConcurrentLoads())
     DispatchQueue.concurrentPerform(iterations: 3) { index in
       guard index < towers.count else {
-        loads.tokenizer = Result { try Self.tokenizer(for: bundle.vocabulary) }
+        let tokenizer = Result { try Self.tokenizer(for: bundle.vocabulary) }
+        results.withLock { $0.tokenizer = tokenizer }
         return
       }
       let start = ContinuousClock.now
@@ -42,8 +44,13 @@ public final class CLIPModel: Sendable {
         try Session(
           modelPath: towers[index], environment: environment, configuration: configuration, logger: logger)
       }
-      loads.setTower(index, session, seconds: start.duration(to: .now).seconds)
+      let elapsed = start.duration(to: .now) / .seconds(1)
+      results.withLock {
+        $0.towers[index] = session
+        $0.seconds[index] = elapsed
+      }
     }
+    let loads = results.withLock { $0 }
     visual = try loads.towers[0]!.get()
     textual = try loads.towers[1]!.get()
     tokenizer = try loads.tokenizer!.get()
@@ -244,20 +251,11 @@ public final class CLIPModel: Sendable {
   }
 }
 
-/// Results of the loads `CLIPModel.init` runs side by side; each slot has one writer, and
-/// `concurrentPerform` returns only after all of them.
-private final class ConcurrentLoads: @unchecked Sendable {
+/// Results of the loads `CLIPModel.init` runs side by side.
+private struct ConcurrentLoads {
   var towers: [Result<Session, any Error>?] = [nil, nil]
   var seconds: [Double] = [0, 0]
   var tokenizer: Result<TextTokenizer, any Error>?
-  private let lock = NSLock()
-
-  func setTower(_ index: Int, _ session: Result<Session, any Error>, seconds elapsed: Double) {
-    lock.withLock {
-      towers[index] = session
-      seconds[index] = elapsed
-    }
-  }
 }
 
 /// The vector scaled to unit length (unchanged if it is all zeros).
