@@ -7,6 +7,7 @@ import Foundation
 /// live labels (a bitmap FAISS checks during the graph walk). Items not yet in the graph
 /// (the "tail") are searched exactly beside it, so a write is visible to the very next
 /// search. A background worker adds the tail to the graph in chunks.
+/// `@unchecked Sendable`: the label tables and the tail change only under `state`; the graph is searched under `graphLock`'s read side and grown under its write side.
 final class ApproximateIndex: @unchecked Sendable {
   let dimension: Int
   let parameters: HNSWGraph.Parameters

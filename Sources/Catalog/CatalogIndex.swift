@@ -19,6 +19,7 @@ public struct IndexOptions: Sendable {
 
 /// The catalog's in-memory indexes, derived from the store: the exact index always, the HNSW
 /// graph above the threshold. Searches pick between them; writes go to both.
+/// `@unchecked Sendable`: `approximate` changes only under `lock`; `requestSnapshot` is set once by the owner before the index is shared.
 final class CatalogIndex: @unchecked Sendable {
   let exact: VectorIndex
   let options: IndexOptions

@@ -13,6 +13,7 @@ import Foundation
 /// (stale searches, deleted items coming back), so a writer takes this lock for as long as the
 /// catalog is open. The kernel drops the lock when the process ends, even on kill -9, so a
 /// stale lock file never blocks a restart.
+/// `@unchecked Sendable`: it holds one constant file descriptor; the kernel's lock is the state.
 final class CatalogLock: @unchecked Sendable {
   private let descriptor: Int32
 

@@ -10,6 +10,7 @@ import Synchronization
 /// across a killed process, so an item reported as stored is stored. Each write transaction
 /// takes the next value of a write sequence, stored with its rows: an HNSW snapshot records
 /// the sequence it reflects, and rows written later are caught up on open.
+/// `@unchecked Sendable`: its properties are constants (GRDB's `DatabasePool` and the indexes are thread-safe) and `modelChanged` is atomic.
 public final class SQLiteCatalog: CatalogStore, @unchecked Sendable {
   public let model: String
   public let dimension: Int

@@ -9,6 +9,7 @@ import Foundation
 /// are then rescored in float32 and the best `k` returned. Half floats move a unit vector's
 /// dot products by about 1e-3 at most, far less than the margin of the candidate list, so
 /// the result is the float32 ranking (the tests compare with brute force).
+/// `@unchecked Sendable`: every stored array is read under `lock`'s read side and changed under its write side.
 final class VectorIndex: @unchecked Sendable {
   let dimension: Int
   private var matrix: [Float] = []

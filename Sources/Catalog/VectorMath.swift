@@ -85,6 +85,7 @@ struct TopK {
 }
 
 /// Many readers or one writer (pthread read-write lock).
+/// `@unchecked Sendable`: it is a lock (a `pthread_rwlock_t`, made for use from many threads).
 final class ReadWriteLock: @unchecked Sendable {
   private var lock = pthread_rwlock_t()
 

@@ -11,6 +11,7 @@ import Pipeline
 /// cached matches) and the ids of its last 1000 removed tracks, so with a few dozen objects
 /// in view a stream costs tens of kilobytes (the worst case, 300 boxes a frame all tracked and
 /// lost, is about 10 MB: docs/ar.md).
+/// `@unchecked Sendable`: `entries` is read and changed only under `lock`; the rest is constant.
 final class StreamTrackers: @unchecked Sendable {
   struct Entry {
     var tracker: StreamTracker

@@ -5,6 +5,7 @@ import Logging
 ///
 /// ORT keeps one environment per process; every session is created from it. It is never
 /// released: sessions can outlive any scope that would own it, and the process ends it.
+/// `@unchecked Sendable`: its stored properties are constants, and ORT's environment is thread-safe.
 public final class ORTEnvironment: @unchecked Sendable {
   public let library: ORTLibrary
   let pointer: OpaquePointer
@@ -52,6 +53,7 @@ public final class ORTEnvironment: @unchecked Sendable {
 }
 
 /// Holds the logger that ORT's C callback writes to.
+/// `@unchecked Sendable`: it holds one constant `Logger`, itself Sendable; the box exists only to cross the C callback.
 final class LogBox: @unchecked Sendable {
   let logger: Logger
   init(logger: Logger) { self.logger = logger }

@@ -11,6 +11,7 @@ import Foundation
 /// API table (see `APITable.swift` for the slots we call). One instance lives for the
 /// whole process: the library is never closed, because ORT's global state does not
 /// survive `dlclose`.
+/// `@unchecked Sendable`: path, version and the API table are constants; the cache of loaded libraries is read and written under `lock`.
 public final class ORTLibrary: @unchecked Sendable {
   /// The ORT release this binding is written and tested against (API table version 31).
   public static let supportedVersionPrefix = "1.31."

@@ -56,6 +56,7 @@ public enum ElementType: Int32, Sendable, CustomStringConvertible {
 /// for the whole run without nested `withUnsafe…` closures, and so that preprocessing can
 /// write a batch straight into the buffer the model reads. Outputs produced by ORT are
 /// wrapped without copying: the buffer then releases the `OrtValue` when it goes away.
+/// `@unchecked Sendable`: the pointer, size and release function are constants; the bytes are written by one owner before a run and only read during it.
 public final class TensorBuffer: @unchecked Sendable {
   public let pointer: UnsafeMutableRawPointer
   public let byteCount: Int

@@ -19,6 +19,7 @@ public struct GPUInfo: Codable, Sendable, Equatable {
 
 /// NVIDIA's management library, opened at run time so that machines without a driver
 /// run Glimpse too: a missing NVML is a reason to use the CPU, never an error.
+/// `@unchecked Sendable`: the library handle and the driver version are constants; NVML's calls are thread-safe.
 public final class NVML: @unchecked Sendable {
   private let handle: UnsafeMutableRawPointer
   public let driverVersion: String
