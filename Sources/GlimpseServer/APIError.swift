@@ -139,7 +139,8 @@ extension APIError {
       var apiError = APIError(.tooManyRequests, "queue_full", error.description)
       apiError.headers[.retryAfter] = "1"
       return apiError
-    case .tooManyInputs: return .badRequest(error.description)
+    // The same answer as `RequestLimits.checkBatch`: one rule, one status, wherever it trips.
+    case .tooManyInputs: return APIError(.contentTooLarge, "payload_too_large", error.description)
     case .closed: return APIError(.serviceUnavailable, "shutting_down", error.description)
     }
   }

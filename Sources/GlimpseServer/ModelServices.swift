@@ -138,9 +138,6 @@ final class ModelServices: Sendable {
   /// Resizing and packing happen here, on the request's side, in parallel with other
   /// requests and with the model run in progress; the batcher's thread only runs the model.
   func embedImages(_ images: [RGBImage]) async throws -> [[Float]] {
-    guard images.count <= limits.maxBatch else {
-      throw BatcherError.tooManyInputs(count: images.count, limit: limits.maxBatch)
-    }
     let clip = self.clip
     let prepared = try await RequestTimings.measure("prepare") {
       try await offload { try images.map(clip.preparedImage) }
@@ -202,12 +199,10 @@ final class ModelServices: Sendable {
 }
 
 extension RequestLimits {
-  /// Refuses an empty list of inputs (400) and one over the batch limit (413).
+  /// Refuses an empty list of inputs (400) and one over the batch limit (413, as the batcher's
+  /// own refusal is answered: `APIError.batcher`).
   func checkBatch(_ count: Int) throws {
     guard count > 0 else { throw APIError.badRequest("nothing to embed: the list is empty") }
-    guard count <= maxBatch else {
-      throw APIError(
-        .contentTooLarge, "payload_too_large", "\(count) inputs in one request, the limit is \(maxBatch)")
-    }
+    guard count <= maxBatch else { throw BatcherError.tooManyInputs(count: count, limit: maxBatch) }
   }
 }

@@ -227,6 +227,27 @@ import Testing
     }
   }
 
+  /// The batch limit is one rule with one answer (413 `payload_too_large`), whichever route
+  /// and payload trips it.
+  @Test func theBatchLimitIsOne413Everywhere() async throws {
+    let state = try ServerFixture.readyState { $0.limits.maxBatch = 2 }
+    let jpeg = try ServerFixture.jpeg.base64EncodedString()
+    let requests: [(String, ByteBuffer)] = [
+      ("/v1/embed", try ServerFixture.json(["texts": ["a", "b", "c"]])),
+      ("/v1/embed", try ServerFixture.json(["images": [jpeg, jpeg, jpeg]])),
+      ("/v1/classify", try ServerFixture.json(["image": jpeg, "labels": ["a", "b", "c"]])),
+      ("/v1/embeddings", try ServerFixture.json(["model": "clip-tiny", "input": ["a", "b", "c"]])),
+    ]
+    try await ServerFixture.application(state).test(.router) { client in
+      for (uri, body) in requests {
+        try await client.execute(uri: uri, method: .post, headers: .json, body: body) {
+          #expect($0.status == .contentTooLarge, "\(uri)")
+          #expect(String(buffer: $0.body).contains("payload_too_large"))
+        }
+      }
+    }
+  }
+
   @Test func aFullQueueAnswers429WithRetryAfter() async throws {
     let state = try ServerFixture.readyState {
       $0.limits.queueLength = 1
