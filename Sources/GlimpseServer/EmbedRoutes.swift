@@ -102,9 +102,6 @@ struct EmbedRoutes {
 
   /// Labels as a JSON array or comma-separated text.
   private func parseLabels(_ text: String) -> [String] {
-    if let data = text.data(using: .utf8), let array = try? JSONDecoder().decode([String].self, from: data) {
-      return array
-    }
-    return text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    ListParsing.jsonArrayOrCommaSeparated(text)
   }
 }

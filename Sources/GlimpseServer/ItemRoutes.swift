@@ -256,7 +256,6 @@ struct ItemRoutes {
   }
 
   private func parseTags(_ text: String) -> [String] {
-    if let array = try? JSONDecoder().decode([String].self, from: Data(text.utf8)) { return array }
-    return text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    ListParsing.jsonArrayOrCommaSeparated(text)
   }
 }

@@ -59,9 +59,7 @@ struct QueryReader {
 
   /// A comma-separated list (`classes=person,car`), nil when absent.
   func list(_ name: String) -> [String]? {
-    string(name).map {
-      $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-    }
+    string(name).map(ListParsing.commaSeparated)
   }
 }
 

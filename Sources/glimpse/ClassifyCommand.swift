@@ -1,6 +1,7 @@
 import ArgumentParser
 import CLIP
 import Foundation
+import GlimpseServer
 import Imaging
 import Logging
 
@@ -21,9 +22,7 @@ struct Classify: AsyncParsableCommand {
   var json = false
 
   func run() async throws {
-    let names = labels.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
-      !$0.isEmpty
-    }
+    let names = ListParsing.commaSeparated(labels)
     guard !names.isEmpty else { throw ValidationError("--labels needs at least one label") }
     guard let data = FileManager.default.contents(atPath: image) else {
       throw CLIError("cannot read image \(image)")

@@ -2,6 +2,7 @@ import ArgumentParser
 import CLIP
 import Catalog
 import Foundation
+import GlimpseServer
 import Logging
 
 /// `glimpse index DIR`: embeds every image under a folder into the catalog, resumably.
@@ -107,6 +108,6 @@ struct Index: AsyncParsableCommand {
   }
 
   private var parsedTags: [String] {
-    (tags ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    ListParsing.commaSeparated(tags ?? "")
   }
 }
