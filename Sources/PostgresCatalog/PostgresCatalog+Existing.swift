@@ -14,6 +14,11 @@ extension PostgresCatalog {
       url: url, model: model, dimension: dimension, settings: settings, logger: logger)
   }
 
+  /// The schema version this Glimpse migrates a catalog to (its newest migration).
+  public static var schemaVersion: Int {
+    PostgresSchema.migrations(dimension: 1).map(\.version).max() ?? 0
+  }
+
   /// Applies the schema migrations this Glimpse knows to the existing catalog at `url` (before a
   /// rolling upgrade: servers of the old and the new version then run on the migrated schema).
   /// Returns the schema version. A standby is refused: migrate its primary.
