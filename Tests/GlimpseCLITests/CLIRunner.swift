@@ -28,6 +28,8 @@ struct CLIRunner {
     private let stderrPipe = Pipe()
     private let lock = NSLock()
     private var stdoutSoFar = Data()
+    /// Signalled when standard output reaches its end (the handler has appended everything).
+    private let stdoutEnded = DispatchSemaphore(value: 0)
 
     /// `environment` adds variables to the test's own, or removes those set to nil.
     init(_ arguments: [String], prefix: [String] = [], environment overrides: [String: String?] = [:]) throws
@@ -46,7 +48,12 @@ struct CLIRunner {
       process.standardError = stderrPipe
       stdoutPipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
         let data = handle.availableData
-        guard let self, !data.isEmpty else { return }
+        guard let self else { return }
+        guard !data.isEmpty else {
+          handle.readabilityHandler = nil
+          stdoutEnded.signal()
+          return
+        }
         lock.withLock { stdoutSoFar.append(data) }
       }
       try process.run()
@@ -69,9 +76,11 @@ struct CLIRunner {
       // Standard error is read to the end first: a full pipe would block the child forever.
       let err = stderrPipe.fileHandleForReading.readDataToEndOfFile()
       process.waitUntilExit()
-      stdoutPipe.fileHandleForReading.readabilityHandler = nil
-      let rest = stdoutPipe.fileHandleForReading.readDataToEndOfFile()
-      let out = lock.withLock { stdoutSoFar + rest }
+      // The handler reads standard output to its end; reading here as well raced with a
+      // handler call in flight, which lost the output under load (a key printed by
+      // `glimpse keys new` came back empty).
+      _ = stdoutEnded.wait(timeout: .now() + 30)
+      let out = lock.withLock { stdoutSoFar }
       return Result(
         status: process.terminationStatus, stdout: String(decoding: out, as: UTF8.self),
         stderr: String(decoding: err, as: UTF8.self))
