@@ -1,7 +1,9 @@
 import CLIP
 import Catalog
+import Detection
 import Foundation
 import Imaging
+import Pipeline
 
 /// Indexes image files into the catalog in batches: while one batch runs through CLIP, the
 /// next is read, hashed and decoded on the other cores. Each batch is one store transaction.
@@ -13,6 +15,8 @@ struct FolderIndexer: Sendable {
   let batchSize: Int
   /// Whether each newly embedded file gets a thumbnail (`Thumbnail`) stored with it.
   let thumbnails: Bool
+  /// With `--objects`: each newly embedded image's objects are stored as items of their own.
+  var objects: ObjectIndexing? = nil
 
   /// One file after reading, hashing and (if it needs embedding) decoding.
   struct PreparedFile: Sendable {
@@ -83,7 +87,8 @@ struct FolderIndexer: Sendable {
 
   private func decode(_ files: [Data]) -> [PreparedFile.State] {
     var options = ImageDecoder.Options()
-    options.minimumShortSide = clip.fastDecodeShortSide
+    // Object boxes are in the image's own pixels: the detector needs it at full size.
+    if objects == nil { options.minimumShortSide = clip.fastDecodeShortSide }
     let decoder = ImageDecoder(options: options)
     let results = LockedArray<PreparedFile.State>(repeating: .failed(""), count: files.count)
     DispatchQueue.concurrentPerform(iterations: files.count) { index in
@@ -131,6 +136,12 @@ struct FolderIndexer: Sendable {
       }
     }
     if !items.isEmpty { try await store.upsert(items) }
+    if let objects {
+      // The newly embedded images come first in `items`, in `toEmbed`'s order.
+      for (entry, parent) in zip(toEmbed, items) {
+        try await objects.store(of: parent, image: entry.2, in: store)
+      }
+    }
     outcomes.forEach(report)
   }
 
@@ -172,4 +183,18 @@ final class LockedArray<Element>: @unchecked Sendable {
   }
 
   var values: [Element] { lock.withLock { storage } }
+}
+
+/// `glimpse index --objects`: the detector and the crops' embedder.
+struct ObjectIndexing: Sendable {
+  let pipeline: ObjectDetectionPipeline
+  let options: DetectionOptions
+  let crops: CropSearch
+
+  /// Detects the objects in `parent`'s image and replaces its stored objects with them.
+  func store(of parent: CatalogItem, image: RGBImage, in store: any CatalogStore) async throws {
+    let detected = try pipeline.detect(image, options: options)
+    let entries = try await crops.objectEntries(of: parent, objects: detected, in: image)
+    try await store.replaceObjects(parentID: parent.id, with: entries)
+  }
 }
