@@ -1157,6 +1157,9 @@ public struct Client: APIProtocol {
   /// with `k` and `filter` as query parameters (`?k=10&filter={"tags":["shoes"]}`) or as
   /// multipart fields. A filter keeps items having every listed tag and, for each metadata
   /// field, one of the listed values; a field no item has is a 400 `invalid_parameter`.
+  /// Objects found inside catalog images (`glimpse index --objects`) are results of their
+  /// own with `parent_id` and `object`; `group_by=parent` keeps the best result of each
+  /// image, an object standing for its parent.
   ///
   ///
   /// - Remark: HTTP `POST /v1/search`.
@@ -1188,6 +1191,13 @@ public struct Client: APIProtocol {
           explode: true,
           name: "filter",
           value: input.query.filter
+        )
+        try converter.setQueryItemAsURI(
+          in: &request,
+          style: .form,
+          explode: true,
+          name: "group_by",
+          value: input.query.groupBy
         )
         converter.setAcceptHeader(
           in: &request.headerFields,
@@ -1231,6 +1241,7 @@ public struct Client: APIProtocol {
             requiredAtLeastOncePartNames: [],
             atMostOncePartNames: [
               "filter",
+              "group_by",
               "k",
             ],
             zeroOrMoreTimesPartNames: [],
@@ -1274,6 +1285,20 @@ public struct Client: APIProtocol {
                 )
                 return .init(
                   name: "filter",
+                  filename: wrapped.filename,
+                  headerFields: headerFields,
+                  body: body
+                )
+              case let .groupBy(wrapped):
+                var headerFields: HTTPTypes.HTTPFields = .init()
+                let value = wrapped.payload
+                let body = try converter.setRequiredRequestBodyAsBinary(
+                  value.body,
+                  headerFields: &headerFields,
+                  contentType: "text/plain"
+                )
+                return .init(
+                  name: "group_by",
                   filename: wrapped.filename,
                   headerFields: headerFields,
                   body: body

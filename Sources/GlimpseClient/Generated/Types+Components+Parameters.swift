@@ -20,5 +20,9 @@ extension Components {
     ///
     /// - Remark: Generated from `#/components/parameters/SearchFilter`.
     public typealias SearchFilter = Components.Schemas.Filter
+    /// `parent`: one result per image (with a raw or multipart image; JSON bodies carry `group_by`).
+    ///
+    /// - Remark: Generated from `#/components/parameters/SearchGroupBy`.
+    public typealias SearchGroupBy = Components.Schemas.GroupBy
   }
 }

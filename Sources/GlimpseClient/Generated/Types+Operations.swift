@@ -1492,6 +1492,9 @@ public enum Operations {
   /// with `k` and `filter` as query parameters (`?k=10&filter={"tags":["shoes"]}`) or as
   /// multipart fields. A filter keeps items having every listed tag and, for each metadata
   /// field, one of the listed values; a field no item has is a 400 `invalid_parameter`.
+  /// Objects found inside catalog images (`glimpse index --objects`) are results of their
+  /// own with `parent_id` and `object`; `group_by=parent` keeps the best result of each
+  /// image, an object standing for its parent.
   ///
   ///
   /// - Remark: HTTP `POST /v1/search`.
@@ -1509,17 +1512,24 @@ public enum Operations {
         ///
         /// - Remark: Generated from `#/paths/v1/search/POST/query/filter`.
         public var filter: Components.Parameters.SearchFilter?
+        /// `parent`: one result per image (with a raw or multipart image; JSON bodies carry `group_by`).
+        ///
+        /// - Remark: Generated from `#/paths/v1/search/POST/query/group_by`.
+        public var groupBy: Components.Parameters.SearchGroupBy?
         /// Creates a new `Query`.
         ///
         /// - Parameters:
         ///   - k: Number of results (with a raw or multipart image; JSON bodies carry `k`).
         ///   - filter: A JSON-encoded filter (with a raw or multipart image; JSON bodies carry `filter`).
+        ///   - groupBy: `parent`: one result per image (with a raw or multipart image; JSON bodies carry `group_by`).
         public init(
           k: Components.Parameters.SearchK? = nil,
-          filter: Components.Parameters.SearchFilter? = nil
+          filter: Components.Parameters.SearchFilter? = nil,
+          groupBy: Components.Parameters.SearchGroupBy? = nil
         ) {
           self.k = k
           self.filter = filter
+          self.groupBy = groupBy
         }
       }
       public var query: Operations.Search.Input.Query
@@ -1588,6 +1598,19 @@ public enum Operations {
           }
           case filter(
             OpenAPIRuntime.MultipartPart<Operations.Search.Input.Body.MultipartFormPayload.FilterPayload>)
+          /// - Remark: Generated from `#/paths/v1/search/POST/requestBody/multipartForm/group_by`.
+          public struct GroupByPayload: Sendable, Hashable {
+            public var body: OpenAPIRuntime.HTTPBody
+            /// Creates a new `GroupByPayload`.
+            ///
+            /// - Parameters:
+            ///   - body:
+            public init(body: OpenAPIRuntime.HTTPBody) {
+              self.body = body
+            }
+          }
+          case groupBy(
+            OpenAPIRuntime.MultipartPart<Operations.Search.Input.Body.MultipartFormPayload.GroupByPayload>)
         }
         /// - Remark: Generated from `#/paths/v1/search/POST/requestBody/content/multipart\/form-data`.
         case multipartForm(OpenAPIRuntime.MultipartBody<Operations.Search.Input.Body.MultipartFormPayload>)

@@ -72,6 +72,9 @@ public protocol APIProtocol: Sendable {
   /// with `k` and `filter` as query parameters (`?k=10&filter={"tags":["shoes"]}`) or as
   /// multipart fields. A filter keeps items having every listed tag and, for each metadata
   /// field, one of the listed values; a field no item has is a 400 `invalid_parameter`.
+  /// Objects found inside catalog images (`glimpse index --objects`) are results of their
+  /// own with `parent_id` and `object`; `group_by=parent` keeps the best result of each
+  /// image, an object standing for its parent.
   ///
   ///
   /// - Remark: HTTP `POST /v1/search`.
@@ -268,6 +271,9 @@ extension APIProtocol {
   /// with `k` and `filter` as query parameters (`?k=10&filter={"tags":["shoes"]}`) or as
   /// multipart fields. A filter keeps items having every listed tag and, for each metadata
   /// field, one of the listed values; a field no item has is a 400 `invalid_parameter`.
+  /// Objects found inside catalog images (`glimpse index --objects`) are results of their
+  /// own with `parent_id` and `object`; `group_by=parent` keeps the best result of each
+  /// image, an object standing for its parent.
   ///
   ///
   /// - Remark: HTTP `POST /v1/search`.

@@ -1,0 +1,62 @@
+import Catalog
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+@testable import GlimpseServer
+
+/// `/v1/search` over a catalog holding objects inside images (`glimpse index --objects`):
+/// results name their parent and box, `group_by=parent` keeps one result per image, and
+/// deleting an image through the API deletes its objects.
+@Suite struct ObjectSearchTests {
+  @Test func resultsNameTheirParentAndGroupByIt() async throws {
+    let state = try ServerFixture.readyState()
+    let store = try state.services().store
+    let dimension = store.dimension
+    @Sendable func vector(_ seed: Int) -> [Float] {
+      (0..<dimension).map { Float(($0 * 7 + seed * 13) % 17) - 8 }
+    }
+    let box = ObjectRegion(x1: 4, y1: 8, x2: 60, y2: 90, label: "cup", classID: 41, confidence: 0.8)
+    try await store.upsert([
+      CatalogItem(id: "kitchen", embedding: vector(1)), CatalogItem(id: "garden", embedding: vector(2)),
+    ])
+    try await store.replaceObjects(
+      parentID: "kitchen",
+      with: [
+        CatalogItem(id: "kitchen#object-0", embedding: vector(3), object: box),
+        CatalogItem(id: "kitchen#object-1", embedding: vector(3).map { $0 + 0.05 }, object: box),
+      ])
+    try await ServerFixture.application(state).test(.router) { client in
+      let plain = try await results(client, ["embedding": vector(3), "k": 3])
+      #expect(plain.first?["id"] as? String == "kitchen#object-0")
+      #expect(plain.first?["parent_id"] as? String == "kitchen")
+      #expect((plain.first?["object"] as? [String: Any])?["class_id"] as? Int == 41)
+      #expect(plain.prefix(2).allSatisfy { $0["parent_id"] as? String == "kitchen" })
+      let grouped = try await results(client, ["embedding": vector(3), "k": 3, "group_by": "parent"])
+      #expect(grouped.map { $0["id"] as? String } == ["kitchen#object-0", "garden"], "one result per image")
+      try await client.execute(
+        uri: "/v1/search", method: .post, headers: .json,
+        body: ServerFixture.json(["embedding": vector(3), "group_by": "tags"])
+      ) { response in
+        #expect(response.status == .badRequest)
+        #expect(String(buffer: response.body).contains("'group_by' accepts only 'parent'"))
+      }
+      try await client.execute(uri: "/v1/items/kitchen", method: .delete) { #expect($0.status == .noContent) }
+      try await client.execute(uri: "/v1/items/kitchen%23object-1", method: .get) {
+        #expect($0.status == .notFound, "deleted with its image")
+      }
+    }
+  }
+
+  private func results(_ client: some TestClientProtocol, _ body: [String: Any]) async throws -> [[String:
+    Any]]
+  {
+    try await client.execute(uri: "/v1/search", method: .post, headers: .json, body: ServerFixture.json(body))
+    {
+      response in
+      #expect(response.status == .ok)
+      return try ServerFixture.decode(response.body)["results"] as? [[String: Any]] ?? []
+    }
+  }
+}
