@@ -59,4 +59,47 @@ import Testing
       return try ServerFixture.decode(response.body)["results"] as? [[String: Any]] ?? []
     }
   }
+
+  /// POST /v1/items?objects=true stores the image's objects and lists them; PUT replaces them;
+  /// an embedding alone cannot have objects.
+  @Test func itemsCreatedWithObjects() async throws {
+    let state = try ServerFixture.readyState()
+    let store = try state.services().store
+    try await ServerFixture.application(state).test(.router) { client in
+      let (form, formType) = ServerFixture.multipart([
+        ("id", nil, Data("street".utf8)), ("image", "a.jpg", try ServerFixture.jpeg),
+      ])
+      let created = try await client.execute(
+        uri: "/v1/items?objects=true&max_objects=3", method: .post, headers: [.contentType: formType],
+        body: form
+      ) { response in
+        #expect(response.status == .created)
+        return try ServerFixture.decode(response.body)["objects"] as? [[String: Any]] ?? []
+      }
+      #expect((1...3).contains(created.count), "\(created.count) objects")
+      #expect(created.first?["id"] as? String == "street#object-0")
+      #expect(created.allSatisfy { $0["parent_id"] as? String == "street" && $0["object"] != nil })
+      let stored = try await store.get(id: "street#object-0")
+      #expect(stored?.parentID == "street")
+      #expect(try await store.count() == 1 + created.count)
+
+      let (again, againType) = ServerFixture.multipart([("image", "a.jpg", try ServerFixture.jpeg)])
+      try await client.execute(
+        uri: "/v1/items/street?objects=true&max_objects=1", method: .put, headers: [.contentType: againType],
+        body: again
+      ) { response in
+        #expect(response.status == .ok)
+        let objects = try ServerFixture.decode(response.body)["objects"] as? [Any]
+        #expect(objects?.count == 1)
+      }
+      #expect(try await store.count() == 2, "the old objects are replaced")
+      try await client.execute(
+        uri: "/v1/items?objects=true", method: .post, headers: .json,
+        body: ServerFixture.json(["embedding": [Float](repeating: 1, count: store.dimension)])
+      ) { response in
+        #expect(response.status == .badRequest)
+        #expect(String(buffer: response.body).contains("objects=true needs an image"))
+      }
+    }
+  }
 }

@@ -1683,6 +1683,11 @@ public struct Client: APIProtocol {
   /// of a 409 for the item it created; the same key with another request is a 422
   /// (`idempotency_key_reused`). Keys are kept in the catalog for 24 hours.
   ///
+  /// With `?objects=true` (an image is needed), the detector also runs on the image and each
+  /// object it finds (at most `max_objects`, the most confident) is stored as an item of its
+  /// own, `ID#object-N`, embedded from its crop, with `parent_id` and `object`; the answer
+  /// lists them in `objects`. Deleting the item deletes them.
+  ///
   ///
   /// - Remark: HTTP `POST /v1/items`.
   /// - Remark: Generated from `#/paths//v1/items/post(createItem)`.
@@ -1700,6 +1705,20 @@ public struct Client: APIProtocol {
           method: .post
         )
         suppressMutabilityWarning(&request)
+        try converter.setQueryItemAsURI(
+          in: &request,
+          style: .form,
+          explode: true,
+          name: "objects",
+          value: input.query.objects
+        )
+        try converter.setQueryItemAsURI(
+          in: &request,
+          style: .form,
+          explode: true,
+          name: "max_objects",
+          value: input.query.maxObjects
+        )
         try converter.setHeaderFieldAsURI(
           in: &request.headerFields,
           name: "Idempotency-Key",
@@ -2244,6 +2263,7 @@ public struct Client: APIProtocol {
   ///
   /// The same bodies as `POST /v1/items`. The id is the path's; an `id` in the body must
   /// equal it (else 400 `invalid_parameter`). `created_at` is kept when the item existed.
+  /// With `?objects=true` the item's objects are detected again and replace its old ones.
   ///
   ///
   /// - Remark: HTTP `PUT /v1/items/{id}`.
@@ -2265,6 +2285,20 @@ public struct Client: APIProtocol {
           method: .put
         )
         suppressMutabilityWarning(&request)
+        try converter.setQueryItemAsURI(
+          in: &request,
+          style: .form,
+          explode: true,
+          name: "objects",
+          value: input.query.objects
+        )
+        try converter.setQueryItemAsURI(
+          in: &request,
+          style: .form,
+          explode: true,
+          name: "max_objects",
+          value: input.query.maxObjects
+        )
         converter.setAcceptHeader(
           in: &request.headerFields,
           contentTypes: input.headers.accept

@@ -1552,6 +1552,16 @@ extension Components {
       ///
       /// - Remark: Generated from `#/components/schemas/Item/embedding`.
       public var embedding: Components.Schemas.Embedding?
+      /// Only for an object inside another item's image.
+      ///
+      /// - Remark: Generated from `#/components/schemas/Item/parent_id`.
+      public var parentId: Components.Schemas.ItemId?
+      /// - Remark: Generated from `#/components/schemas/Item/object`.
+      public var object: Components.Schemas.ObjectRegion?
+      /// Only in the answer of a POST or PUT with `objects=true`, the object entries stored.
+      ///
+      /// - Remark: Generated from `#/components/schemas/Item/objects`.
+      public var objects: [Components.Schemas.Item]?
       /// Creates a new `Item`.
       ///
       /// - Parameters:
@@ -1561,13 +1571,19 @@ extension Components {
       ///   - createdAt:
       ///   - updatedAt:
       ///   - embedding: Only with `?include=embedding`.
+      ///   - parentId: Only for an object inside another item's image.
+      ///   - object:
+      ///   - objects: Only in the answer of a POST or PUT with `objects=true`, the object entries stored.
       public init(
         id: Components.Schemas.ItemId,
         metadata: Components.Schemas.Metadata,
         tags: Components.Schemas.Tags,
         createdAt: Foundation.Date,
         updatedAt: Foundation.Date,
-        embedding: Components.Schemas.Embedding? = nil
+        embedding: Components.Schemas.Embedding? = nil,
+        parentId: Components.Schemas.ItemId? = nil,
+        object: Components.Schemas.ObjectRegion? = nil,
+        objects: [Components.Schemas.Item]? = nil
       ) {
         self.id = id
         self.metadata = metadata
@@ -1575,6 +1591,9 @@ extension Components {
         self.createdAt = createdAt
         self.updatedAt = updatedAt
         self.embedding = embedding
+        self.parentId = parentId
+        self.object = object
+        self.objects = objects
       }
       public enum CodingKeys: String, CodingKey {
         case id
@@ -1583,6 +1602,9 @@ extension Components {
         case createdAt = "created_at"
         case updatedAt = "updated_at"
         case embedding
+        case parentId = "parent_id"
+        case object
+        case objects
       }
       public init(from decoder: any Swift.Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -1610,6 +1632,18 @@ extension Components {
           Components.Schemas.Embedding.self,
           forKey: .embedding
         )
+        self.parentId = try container.decodeIfPresent(
+          Components.Schemas.ItemId.self,
+          forKey: .parentId
+        )
+        self.object = try container.decodeIfPresent(
+          Components.Schemas.ObjectRegion.self,
+          forKey: .object
+        )
+        self.objects = try container.decodeIfPresent(
+          [Components.Schemas.Item].self,
+          forKey: .objects
+        )
         try decoder.ensureNoAdditionalProperties(knownKeys: [
           "id",
           "metadata",
@@ -1617,6 +1651,9 @@ extension Components {
           "created_at",
           "updated_at",
           "embedding",
+          "parent_id",
+          "object",
+          "objects",
         ])
       }
     }

@@ -99,6 +99,11 @@ public protocol APIProtocol: Sendable {
   /// of a 409 for the item it created; the same key with another request is a 422
   /// (`idempotency_key_reused`). Keys are kept in the catalog for 24 hours.
   ///
+  /// With `?objects=true` (an image is needed), the detector also runs on the image and each
+  /// object it finds (at most `max_objects`, the most confident) is stored as an item of its
+  /// own, `ID#object-N`, embedded from its crop, with `parent_id` and `object`; the answer
+  /// lists them in `objects`. Deleting the item deletes them.
+  ///
   ///
   /// - Remark: HTTP `POST /v1/items`.
   /// - Remark: Generated from `#/paths//v1/items/post(createItem)`.
@@ -112,6 +117,7 @@ public protocol APIProtocol: Sendable {
   ///
   /// The same bodies as `POST /v1/items`. The id is the path's; an `id` in the body must
   /// equal it (else 400 `invalid_parameter`). `created_at` is kept when the item existed.
+  /// With `?objects=true` the item's objects are detected again and replace its old ones.
   ///
   ///
   /// - Remark: HTTP `PUT /v1/items/{id}`.
@@ -318,15 +324,22 @@ extension APIProtocol {
   /// of a 409 for the item it created; the same key with another request is a 422
   /// (`idempotency_key_reused`). Keys are kept in the catalog for 24 hours.
   ///
+  /// With `?objects=true` (an image is needed), the detector also runs on the image and each
+  /// object it finds (at most `max_objects`, the most confident) is stored as an item of its
+  /// own, `ID#object-N`, embedded from its crop, with `parent_id` and `object`; the answer
+  /// lists them in `objects`. Deleting the item deletes them.
+  ///
   ///
   /// - Remark: HTTP `POST /v1/items`.
   /// - Remark: Generated from `#/paths//v1/items/post(createItem)`.
   public func createItem(
+    query: Operations.CreateItem.Input.Query = .init(),
     headers: Operations.CreateItem.Input.Headers = .init(),
     body: Operations.CreateItem.Input.Body
   ) async throws -> Operations.CreateItem.Output {
     try await createItem(
       Operations.CreateItem.Input(
+        query: query,
         headers: headers,
         body: body
       ))
@@ -351,18 +364,21 @@ extension APIProtocol {
   ///
   /// The same bodies as `POST /v1/items`. The id is the path's; an `id` in the body must
   /// equal it (else 400 `invalid_parameter`). `created_at` is kept when the item existed.
+  /// With `?objects=true` the item's objects are detected again and replace its old ones.
   ///
   ///
   /// - Remark: HTTP `PUT /v1/items/{id}`.
   /// - Remark: Generated from `#/paths//v1/items/{id}/put(replaceItem)`.
   public func replaceItem(
     path: Operations.ReplaceItem.Input.Path,
+    query: Operations.ReplaceItem.Input.Query = .init(),
     headers: Operations.ReplaceItem.Input.Headers = .init(),
     body: Operations.ReplaceItem.Input.Body
   ) async throws -> Operations.ReplaceItem.Output {
     try await replaceItem(
       Operations.ReplaceItem.Input(
         path: path,
+        query: query,
         headers: headers,
         body: body
       ))
