@@ -288,9 +288,7 @@ struct ItemRoutes {
     let crops = CropSearch(
       embedImages: { try await services.embedImages($0) }, store: services.store,
       maxBatch: services.limits.maxBatch)
-    let objects = try await crops.objectEntries(of: item, objects: detected, in: image)
-    try await services.store.replaceObjects(parentID: item.id, with: objects)
-    return objects
+    return try await crops.replaceObjects(of: item, with: detected, in: image)
   }
 
   private func validatedID(_ id: String) throws -> String {

@@ -24,6 +24,16 @@ extension CropSearch {
     }
   }
 
+  /// Stores the object entries of `parent` in place of its old ones (one transaction) and
+  /// returns them.
+  public func replaceObjects(of parent: CatalogItem, with objects: [DetectedObject], in image: RGBImage)
+    async throws -> [CatalogItem]
+  {
+    let entries = try await objectEntries(of: parent, objects: objects, in: image)
+    try await store.replaceObjects(parentID: parent.id, with: entries)
+    return entries
+  }
+
   /// `PARENT#object-N`.
   public static func objectID(parent: String, index: Int) -> String {
     "\(parent)#object-\(index)"

@@ -139,7 +139,7 @@ struct FolderIndexer: Sendable {
     if let objects {
       // The newly embedded images come first in `items`, in `toEmbed`'s order.
       for (entry, parent) in zip(toEmbed, items) {
-        try await objects.store(of: parent, image: entry.2, in: store)
+        try await objects.store(of: parent, image: entry.2)
       }
     }
     outcomes.forEach(report)
@@ -192,9 +192,8 @@ struct ObjectIndexing: Sendable {
   let crops: CropSearch
 
   /// Detects the objects in `parent`'s image and replaces its stored objects with them.
-  func store(of parent: CatalogItem, image: RGBImage, in store: any CatalogStore) async throws {
+  func store(of parent: CatalogItem, image: RGBImage) async throws {
     let detected = try pipeline.detect(image, options: options)
-    let entries = try await crops.objectEntries(of: parent, objects: detected, in: image)
-    try await store.replaceObjects(parentID: parent.id, with: entries)
+    _ = try await crops.replaceObjects(of: parent, with: detected, in: image)
   }
 }

@@ -44,7 +44,7 @@ struct Search: AsyncParsableCommand {
     }
     guard (1...1000).contains(k) else { throw ValidationError("-k must be between 1 and 1000") }
     _ = try SearchFilterParser.parse(filters: filters, tags: tags)
-    try server.refuse([("--model", model.modelFolder != nil), ("--group-by-parent", groupByParent)])
+    try server.refuse([("--model", model.modelFolder != nil)])
   }
 
   func run() async throws {

@@ -1,7 +1,9 @@
 import Catalog
 import Foundation
+import GlimpseClient
 import Hummingbird
 import HummingbirdTesting
+import Imaging
 import Testing
 
 @testable import GlimpseServer
@@ -46,6 +48,34 @@ import Testing
       try await client.execute(uri: "/v1/items/kitchen%23object-1", method: .get) {
         #expect($0.status == .notFound, "deleted with its image")
       }
+    }
+  }
+
+  /// The typed client reads `parent_id` and `object` (the spec describes them) and sends
+  /// `group_by`.
+  @Test func theClientReadsObjectResults() async throws {
+    let state = try ServerFixture.readyState()
+    let store = try state.services().store
+    let jpeg = try ServerFixture.jpeg
+    let (clip, _) = try ServerFixture.models()
+    let query = try clip.embedImages([try ImageDecoder().decode(jpeg)])[0]
+    let box = ObjectRegion(x1: 1, y1: 2, x2: 30, y2: 40, label: "cup", classID: 41, confidence: 0.5)
+    try await store.upsert([CatalogItem(id: "room", embedding: query.map { -$0 })])
+    try await store.replaceObjects(
+      parentID: "room",
+      with: [
+        CatalogItem(id: "room#object-0", embedding: query, object: box),
+        CatalogItem(id: "room#object-1", embedding: query.map { $0 + 0.001 }, object: box),
+      ])
+    try await ServerFixture.application(state).test(.live) { client in
+      let glimpse = GlimpseClient(serverURL: URL(string: "http://127.0.0.1:\(try #require(client.port))")!)
+      let plain = try await glimpse.search(image: jpeg, k: 3)
+      #expect(plain.map(\.id) == ["room#object-0", "room#object-1", "room"])
+      #expect(plain.first?.parentId == "room" && plain.first?.object?.classId == 41)
+      let grouped = try await glimpse.search(image: jpeg, k: 3, groupByParent: true)
+      #expect(grouped.map(\.id) == ["room#object-0"], "one result for the room")
+      let byText = try await glimpse.search(text: "a cup", k: 3, groupByParent: true)
+      #expect(byText.count == 1)
     }
   }
 
