@@ -63,6 +63,39 @@ import Testing
     #expect(after.contains("portrait_480x640.png#object-0"))
   }
 
+  /// `index --reembed` embeds objects again from their crop of their image's file.
+  @Test func reembedKeepsTheObjects() throws {
+    let folder = try CLIRunner.temporaryFolder()
+    let photos = folder.appendingPathComponent("photos")
+    try FileManager.default.createDirectory(at: photos, withIntermediateDirectories: true)
+    let parent = "street_1280x720.png"
+    try FileManager.default.copyItem(
+      at: CLIRunner.detectionImages.appendingPathComponent(parent), to: photos.appendingPathComponent(parent))
+    let store = folder.appendingPathComponent("catalog.sqlite").path
+    let index = try CLIRunner.run([
+      "index", photos.path, "--store", store, "--objects", "--max-objects", "2", "--conf", "0.05",
+      "--detector-model", CLIRunner.tinyDetector,
+    ])
+    #expect(index.status == 0, "\(index.stderr)")
+    let total = try #require(Int(try count(store)))
+    let other = CLIRunner.packageRoot.appendingPathComponent("models/test/clip-tiny-dynamic").path
+    let moved = try CLIRunner.run(["index", "--reembed", "--store", store, "--model", other])
+    #expect(moved.status == 0, "\(moved.stdout) \(moved.stderr)")
+    #expect(moved.stdout.contains("\(total) items re-embedded, 0 removed"))
+
+    let objectID = "\(parent)#object-0"
+    let stored = try JSONDecoder().decode(
+      StoredItem.self,
+      from: Data(try CLIRunner.run(["items", "get", objectID, "--store", store]).stdout.utf8))
+    let crop = folder.appendingPathComponent("crop.jpg")
+    try writeCrop(of: try #require(stored.object), from: photos.appendingPathComponent(parent), to: crop)
+    let search = try CLIRunner.run([
+      "search", "--image", crop.path, "-k", "1", "--store", store, "--model", other, "--json",
+    ])
+    let results = try JSONDecoder().decode([SearchResult].self, from: Data(search.stdout.utf8))
+    #expect(results.first?.id == objectID && results.first?.parentID == parent, "\(results.map(\.id))")
+  }
+
   private func ids(_ store: String) throws -> [String] {
     try CLIRunner.run(["items", "list", "--limit", "1000", "--store", store]).lines
   }
