@@ -15,15 +15,21 @@ public struct CatalogItem: Sendable, Equatable, Codable {
   /// item written again without one (metadata changes) keeps it, and one given another image
   /// without one loses it. Never part of the item's JSON: `thumbnail(id:)` reads it.
   public var thumbnail: Data?
+  /// The item holding the image this item is an object of (`glimpse index --objects`); deleting
+  /// that item deletes this one.
+  public var parentID: String?
+  /// Where in its parent's image this object is, and what the detector saw.
+  public var object: ObjectRegion?
 
   enum CodingKeys: String, CodingKey {
-    case id, embedding, metadata, tags, sourcePath, contentHash, createdAt, updatedAt
+    case id, embedding, metadata, tags, sourcePath, contentHash, createdAt, updatedAt, parentID, object
   }
 
   public init(
     id: String = UUID().uuidString.lowercased(), embedding: [Float], metadata: [String: JSONValue] = [:],
     tags: [String] = [], sourcePath: String? = nil, contentHash: String? = nil,
-    createdAt: Date = Date(), updatedAt: Date = Date(), thumbnail: Data? = nil
+    createdAt: Date = Date(), updatedAt: Date = Date(), thumbnail: Data? = nil,
+    parentID: String? = nil, object: ObjectRegion? = nil
   ) {
     self.id = id
     self.embedding = embedding
@@ -34,6 +40,46 @@ public struct CatalogItem: Sendable, Equatable, Codable {
     self.createdAt = createdAt
     self.updatedAt = updatedAt
     self.thumbnail = thumbnail
+    self.parentID = parentID
+    self.object = object
+  }
+}
+
+/// An object found inside a catalog image: its box in the parent image's pixels (corners) and
+/// the detector's class and confidence.
+public struct ObjectRegion: Sendable, Equatable, Codable {
+  public var x1: Float
+  public var y1: Float
+  public var x2: Float
+  public var y2: Float
+  public var label: String
+  public var classID: Int
+  public var confidence: Float
+
+  enum CodingKeys: String, CodingKey {
+    case x1, y1, x2, y2, label, confidence
+    case classID = "class_id"
+  }
+
+  public init(x1: Float, y1: Float, x2: Float, y2: Float, label: String, classID: Int, confidence: Float) {
+    self.x1 = x1
+    self.y1 = y1
+    self.x2 = x2
+    self.y2 = y2
+    self.label = label
+    self.classID = classID
+    self.confidence = confidence
+  }
+
+  /// The JSON stored in the catalogs' `object` column.
+  public func jsonText() throws -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    return String(decoding: try encoder.encode(self), as: UTF8.self)
+  }
+
+  public init(jsonText: String) throws {
+    self = try JSONDecoder().decode(Self.self, from: Data(jsonText.utf8))
   }
 }
 
@@ -61,12 +107,28 @@ public struct SearchResult: Sendable, Equatable, Codable {
   /// Cosine similarity (vectors are stored normalized).
   public var score: Float
   public var metadata: [String: JSONValue]
+  /// Set when the hit is an object inside another item's image.
+  public var parentID: String?
+  public var object: ObjectRegion?
 
-  public init(id: String, score: Float, metadata: [String: JSONValue]) {
+  enum CodingKeys: String, CodingKey {
+    case id, score, metadata, object
+    case parentID = "parent_id"
+  }
+
+  public init(
+    id: String, score: Float, metadata: [String: JSONValue], parentID: String? = nil,
+    object: ObjectRegion? = nil
+  ) {
     self.id = id
     self.score = score
     self.metadata = metadata
+    self.parentID = parentID
+    self.object = object
   }
+
+  /// The item this hit stands for when results are grouped by parent: its parent, or itself.
+  public var groupID: String { parentID ?? id }
 }
 
 /// A page of `list`, with the cursor of the next page (nil at the end).
@@ -164,7 +226,11 @@ public protocol CatalogStore: Sendable {
   func get(id: String) async throws -> CatalogItem?
   /// The item's thumbnail (JPEG), nil when it has none for its current content.
   func thumbnail(id: String) async throws -> Data?
+  /// Deletes the item and the objects inside it (items whose `parentID` is `id`).
   @discardableResult func delete(id: String) async throws -> Bool
+  /// Replaces the objects of item `parentID` with `objects` in one transaction: the old ones
+  /// are deleted, the new ones (each with `parentID` set to it) written.
+  func replaceObjects(parentID: String, with objects: [CatalogItem]) async throws
   func list(cursor: String?, limit: Int) async throws -> ItemPage
   func count() async throws -> Int
   func search(vector: [Float], k: Int, filter: SearchFilter) async throws -> [SearchResult]

@@ -154,6 +154,15 @@ public final class SQLiteCatalog: CatalogStore, @unchecked Sendable {
           );
           """)
     }
+    // Objects inside catalog images: the parent's id and the object's box and class (JSON).
+    migrator.registerMigration("v5-objects") { db in
+      try db.execute(
+        sql: """
+          ALTER TABLE items ADD COLUMN parent_id TEXT;
+          ALTER TABLE items ADD COLUMN object TEXT;
+          CREATE INDEX items_parent_id ON items(parent_id);
+          """)
+    }
     return migrator
   }
 
@@ -308,19 +317,21 @@ public final class SQLiteCatalog: CatalogStore, @unchecked Sendable {
       ? """
       DO UPDATE SET embedding = excluded.embedding, metadata = excluded.metadata,
         tags = excluded.tags, source_path = excluded.source_path,
-        content_hash = excluded.content_hash, updated_at = excluded.updated_at, seq = excluded.seq
+        content_hash = excluded.content_hash, updated_at = excluded.updated_at, seq = excluded.seq,
+        parent_id = excluded.parent_id, object = excluded.object
       """ : "DO NOTHING"
     // A cached statement is compiled once per connection, not once per row.
     let statement = try db.cachedStatement(
       sql: """
-        INSERT INTO items (id, embedding, metadata, tags, source_path, content_hash, created_at, updated_at, seq)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) \(onConflict)
+        INSERT INTO items (id, embedding, metadata, tags, source_path, content_hash, created_at, updated_at, seq,
+          parent_id, object)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) \(onConflict)
         """)
     try statement.execute(
       arguments: [
         item.id, vectorBlob(item.embedding), try jsonText(item.metadata), try jsonText(item.tags),
         item.sourcePath, item.contentHash, item.createdAt.timeIntervalSince1970,
-        item.updatedAt.timeIntervalSince1970, sequence,
+        item.updatedAt.timeIntervalSince1970, sequence, item.parentID, try item.object?.jsonText(),
       ])
     if let thumbnail = item.thumbnail, let hash = item.contentHash, db.changesCount > 0 {
       try db.execute(
@@ -371,10 +382,39 @@ public final class SQLiteCatalog: CatalogStore, @unchecked Sendable {
     let index = self.index
     return try await database.write { db in
       _ = try Self.nextSequence(db)
+      let objects = try Self.deleteObjects(of: id, db)
       try db.execute(sql: "DELETE FROM items WHERE id = ?", arguments: [id])
-      db.afterNextTransaction { _ in index.applyRemove(id) }
-      return db.changesCount > 0
+      let deleted = db.changesCount > 0
+      db.afterNextTransaction { _ in
+        for removed in objects + [id] { index.applyRemove(removed) }
+      }
+      return deleted
     }
+  }
+
+  public func replaceObjects(parentID: String, with objects: [CatalogItem]) async throws {
+    let prepared = try preparedObjects(parentID: parentID, objects).map { object -> CatalogItem in
+      var copy = object
+      copy.embedding = try validatedVector(object.embedding, dimension: dimension)
+      return copy
+    }
+    let index = self.index
+    try await database.write { db in
+      let sequence = try Self.nextSequence(db)
+      let old = try Self.deleteObjects(of: parentID, db)
+      for object in prepared { try Self.write(object, sequence: sequence, db) }
+      db.afterNextTransaction { _ in
+        for removed in old { index.applyRemove(removed) }
+        index.applyUpserts(prepared)
+      }
+    }
+  }
+
+  /// Deletes the objects of item `parentID` (inside the caller's transaction); returns their ids.
+  private static func deleteObjects(of parentID: String, _ db: Database) throws -> [String] {
+    let ids = try String.fetchAll(db, sql: "SELECT id FROM items WHERE parent_id = ?", arguments: [parentID])
+    try db.execute(sql: "DELETE FROM items WHERE parent_id = ?", arguments: [parentID])
+    return ids
   }
 
   /// Every row gets its new embedding and the write sequence of this change, so that an HNSW
@@ -421,17 +461,38 @@ public final class SQLiteCatalog: CatalogStore, @unchecked Sendable {
   public func search(vector: [Float], k: Int, filter: SearchFilter) async throws -> [SearchResult] {
     guard k > 0 else { throw CatalogError.invalidRequest("k must be at least 1") }
     let query = try validatedVector(vector, dimension: dimension)
-    return try index.search(query, k: k, filter: filter).map {
-      SearchResult(id: $0.id, score: $0.score, metadata: $0.metadata)
-    }
+    return try await withObjects(try index.search(query, k: k, filter: filter))
   }
 
   /// Always the exact scan, whatever the catalog's size (for recall measurements).
   public func exactSearch(vector: [Float], k: Int, filter: SearchFilter) async throws -> [SearchResult] {
     guard k > 0 else { throw CatalogError.invalidRequest("k must be at least 1") }
     let query = try validatedVector(vector, dimension: dimension)
-    return try index.exact.search(query, k: k, filter: filter).map {
-      SearchResult(id: $0.id, score: $0.score, metadata: $0.metadata)
+    return try await withObjects(try index.exact.search(query, k: k, filter: filter))
+  }
+
+  /// The matches as results, with the parent and box of those that are objects (the in-memory
+  /// indexes hold vectors and metadata only: the few rows of the top k are read here).
+  private func withObjects(_ matches: [VectorIndex.Match]) async throws -> [SearchResult] {
+    guard !matches.isEmpty else { return [] }
+    let ids = matches.map(\.id)
+    let objects = try await database.read { db in
+      let rows = try Row.fetchAll(
+        db,
+        sql: """
+          SELECT id, parent_id, object FROM items
+          WHERE parent_id IS NOT NULL AND id IN (\(databaseQuestionMarks(count: ids.count)))
+          """, arguments: StatementArguments(ids))
+      return try Dictionary(
+        uniqueKeysWithValues: rows.map { row -> (String, (String, ObjectRegion?)) in
+          let text: String? = row["object"]
+          return (row["id"], (row["parent_id"], try text.map(ObjectRegion.init(jsonText:))))
+        })
+    }
+    return matches.map {
+      SearchResult(
+        id: $0.id, score: $0.score, metadata: $0.metadata, parentID: objects[$0.id]?.0,
+        object: objects[$0.id]?.1)
     }
   }
 
@@ -457,7 +518,8 @@ public final class SQLiteCatalog: CatalogStore, @unchecked Sendable {
       tags: try JSONDecoder().decode([String].self, from: Data(tagsText.utf8)),
       sourcePath: row["source_path"], contentHash: row["content_hash"],
       createdAt: Date(timeIntervalSince1970: row["created_at"]),
-      updatedAt: Date(timeIntervalSince1970: row["updated_at"]))
+      updatedAt: Date(timeIntervalSince1970: row["updated_at"]), parentID: row["parent_id"],
+      object: try (row["object"] as String?).map(ObjectRegion.init(jsonText:)))
   }
 }
 

@@ -106,23 +106,27 @@ public struct GlimpseClient: Sendable {
 
   // MARK: Search and detection
 
-  /// The `k` catalog items most like the image, best first.
-  public func search(image: Data, k: Int = 10, filter: GlimpseFilter? = nil) async throws
-    -> [GlimpseSearchResult]
+  /// The `k` catalog items most like the image, best first; with `groupByParent`, one per
+  /// image (an object found inside an image stands for it).
+  public func search(image: Data, k: Int = 10, filter: GlimpseFilter? = nil, groupByParent: Bool = false)
+    async throws -> [GlimpseSearchResult]
   {
     let body = ImageKind.body(
       image, jpeg: Operations.Search.Input.Body.jpeg, png: Operations.Search.Input.Body.png,
       webp: Operations.Search.Input.Body.imageWebp)
     return try await call {
-      try await raw.search(query: .init(k: k, filter: filter), body: body).ok.body.json.results
+      try await raw.search(
+        query: .init(k: k, filter: filter, groupBy: groupByParent ? .parent : nil), body: body
+      ).ok.body.json.results
     }
   }
 
-  /// The `k` catalog items most like the text, best first.
-  public func search(text: String, k: Int = 10, filter: GlimpseFilter? = nil) async throws
-    -> [GlimpseSearchResult]
+  /// The `k` catalog items most like the text, best first (one per image with `groupByParent`).
+  public func search(text: String, k: Int = 10, filter: GlimpseFilter? = nil, groupByParent: Bool = false)
+    async throws -> [GlimpseSearchResult]
   {
-    let body = Components.Schemas.SearchRequest.case1(.init(text: text, k: k, filter: filter))
+    let body = Components.Schemas.SearchRequest.case1(
+      .init(text: text, k: k, filter: filter, groupBy: groupByParent ? .parent : nil))
     return try await call { try await raw.search(body: .json(body)).ok.body.json.results }
   }
 

@@ -1,8 +1,10 @@
 import Catalog
+import Detection
 import Foundation
 import Hummingbird
 import Imaging
 import NIOFoundationCompat
+import Pipeline
 
 /// `/v1/items`: the catalog's items, created from an image or a precomputed embedding.
 struct ItemRoutes {
@@ -49,20 +51,28 @@ struct ItemRoutes {
     var createdAt: Date
     var updatedAt: Date
     var embedding: [Float]?
+    var parentID: String?
+    var object: ObjectRegion?
+    /// The object entries stored by a POST or PUT with `objects=true`.
+    var objects: [ItemResponse]?
 
-    init(_ item: CatalogItem, includeEmbedding: Bool) {
+    init(_ item: CatalogItem, includeEmbedding: Bool, objects: [CatalogItem]? = nil) {
       id = item.id
       metadata = item.metadata
       tags = item.tags
       createdAt = item.createdAt
       updatedAt = item.updatedAt
       embedding = includeEmbedding ? item.embedding : nil
+      parentID = item.parentID
+      object = item.object
+      self.objects = objects?.map { ItemResponse($0, includeEmbedding: false) }
     }
 
     enum CodingKeys: String, CodingKey {
-      case id, metadata, tags, embedding
+      case id, metadata, tags, embedding, object, objects
       case createdAt = "created_at"
       case updatedAt = "updated_at"
+      case parentID = "parent_id"
     }
   }
 
@@ -87,7 +97,9 @@ struct ItemRoutes {
   private func create(_ request: Request) async throws -> Response {
     let services = try state.services()
     let key = try IdempotencyKey.key(in: request)
-    var (item, idGiven) = try await parseItem(request, services: services, pathID: nil)
+    let maxObjects = try objectsRequested(request)
+    var (item, idGiven, image) = try await parseItem(
+      request, services: services, pathID: nil, fullSize: maxObjects != nil)
     item.createdAt = Date()
     item.updatedAt = item.createdAt
     let response = ItemResponse(item, includeEmbedding: false)
@@ -99,7 +111,10 @@ struct ItemRoutes {
       )
     }
     switch try await services.store.create(item, idempotency: idempotency) {
-    case .created: return JSONBody.response(response, status: .created)
+    case .created:
+      let objects = try await storeObjects(of: item, image: image, maxObjects: maxObjects, services: services)
+      return JSONBody.response(
+        ItemResponse(item, includeEmbedding: false, objects: objects), status: .created)
     case .exists: throw conflict
     case .replayed(let answer): return IdempotencyKey.replay(answer)
     case .keyReused: throw IdempotencyKey.reused
@@ -127,13 +142,16 @@ struct ItemRoutes {
 
   private func replace(_ request: Request, id: String) async throws -> Response {
     let services = try state.services()
-    var (item, _) = try await parseItem(request, services: services, pathID: try validatedID(id))
+    let maxObjects = try objectsRequested(request)
+    var (item, _, image) = try await parseItem(
+      request, services: services, pathID: try validatedID(id), fullSize: maxObjects != nil)
     let existing = try await services.store.get(id: item.id)
     item.createdAt = existing?.createdAt ?? Date()
     item.updatedAt = Date()
     try await services.store.upsert([item])
+    let objects = try await storeObjects(of: item, image: image, maxObjects: maxObjects, services: services)
     return JSONBody.response(
-      ItemResponse(item, includeEmbedding: false), status: existing == nil ? .created : .ok)
+      ItemResponse(item, includeEmbedding: false, objects: objects), status: existing == nil ? .created : .ok)
   }
 
   private func get(_ request: Request, id: String) async throws -> Response {
@@ -190,8 +208,10 @@ struct ItemRoutes {
   // MARK: Parsing
 
   /// The item of a POST or PUT, and whether its id was sent (rather than generated).
-  private func parseItem(_ request: Request, services: ModelServices, pathID: String?) async throws
-    -> (item: CatalogItem, idGiven: Bool)
+  /// With `fullSize` (objects wanted) the image is decoded at full size, for the detector, and
+  /// returned with the item.
+  private func parseItem(_ request: Request, services: ModelServices, pathID: String?, fullSize: Bool)
+    async throws -> (item: CatalogItem, idGiven: Bool, image: RGBImage?)
   {
     let body: ItemRequest
     var imageData: Data?
@@ -213,29 +233,62 @@ struct ItemRoutes {
       throw APIError.invalidParameter("the body's id '\(bodyID)' differs from the path's '\(pathID)'")
     }
     let id = try validatedID(pathID ?? body.id ?? UUID().uuidString.lowercased())
-    let (embedding, thumbnail) = try await itemEmbedding(body.embedding, image: imageData, services: services)
+    if fullSize, imageData == nil {
+      throw APIError.badRequest("objects=true needs an image to detect objects in, not an embedding")
+    }
+    let (embedding, thumbnail, image) = try await itemEmbedding(
+      body.embedding, image: imageData, services: services, fullSize: fullSize)
     let item = CatalogItem(
       id: id, embedding: embedding, metadata: body.metadata ?? [:], tags: body.tags ?? [],
       sourcePath: nil, contentHash: imageData.map(ContentHash.sha256Hex), thumbnail: thumbnail)
-    return (item, pathID != nil || body.id != nil)
+    return (item, pathID != nil || body.id != nil, image)
   }
 
   /// The item's embedding, given or computed from its image, and the image's thumbnail.
-  private func itemEmbedding(_ embedding: [Float]?, image: Data?, services: ModelServices) async throws
-    -> (embedding: [Float], thumbnail: Data?)
+  private func itemEmbedding(_ embedding: [Float]?, image: Data?, services: ModelServices, fullSize: Bool)
+    async throws -> (embedding: [Float], thumbnail: Data?, image: RGBImage?)
   {
     switch (embedding, image) {
     case (let embedding?, nil):
-      return (try validatedVector(embedding, dimension: services.store.dimension), nil)
+      return (try validatedVector(embedding, dimension: services.store.dimension), nil, nil)
     case (nil, let image?):
-      let decoded = try await services.decodeForCLIP(image)
+      let decoded =
+        fullSize ? try await services.decodeImage(image) : try await services.decodeForCLIP(image)
       async let thumbnail =
         state.configuration.thumbnails ? try? offload { try Thumbnail.jpeg(of: decoded) } : nil
       let embedding = try await services.embedImages([decoded])[0]
-      return (embedding, await thumbnail)
+      return (embedding, await thumbnail, decoded)
     default:
       throw APIError.badRequest("send exactly one of 'embedding' and 'image'")
     }
+  }
+
+  // MARK: Objects inside the item's image
+
+  /// The most objects to store when `?objects=true` (`max_objects`, default 16), else nil.
+  private func objectsRequested(_ request: Request) throws -> Int? {
+    let query = QueryReader(request)
+    let maxObjects = try query.int("max_objects", in: 1...300)
+    guard try query.bool("objects") == true else {
+      if maxObjects != nil { throw APIError.invalidParameter("'max_objects' goes with 'objects=true'") }
+      return nil
+    }
+    return maxObjects ?? 16
+  }
+
+  /// Detects the objects in the item's image (through the server's detector and CLIP batchers)
+  /// and stores them in place of its old ones; nil when objects were not asked for.
+  private func storeObjects(
+    of item: CatalogItem, image: RGBImage?, maxObjects: Int?, services: ModelServices
+  ) async throws -> [CatalogItem]? {
+    guard let maxObjects, let image else { return nil }
+    var options = DetectionOptions()
+    options.maxDetections = maxObjects
+    let detected = try await services.detect(image, options: options, distance: DistanceEstimator())
+    let crops = CropSearch(
+      embedImages: { try await services.embedImages($0) }, store: services.store,
+      maxBatch: services.limits.maxBatch)
+    return try await crops.replaceObjects(of: item, with: detected, in: image)
   }
 
   private func validatedID(_ id: String) throws -> String {

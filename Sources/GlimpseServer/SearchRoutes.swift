@@ -11,12 +11,18 @@ struct SearchRoutes {
   }
 
   struct SearchRequest: StrictDecodable {
-    static let fields: Set<String> = ["text", "image", "embedding", "k", "filter"]
+    static let fields: Set<String> = ["text", "image", "embedding", "k", "filter", "group_by"]
     var text: String?
     var image: String?
     var embedding: [Float]?
     var k: Int?
     var filter: JSONValue?
+    var groupBy: String?
+
+    enum CodingKeys: String, CodingKey {
+      case text, image, embedding, k, filter
+      case groupBy = "group_by"
+    }
   }
 
   struct SearchResponse: Encodable {
@@ -36,25 +42,41 @@ struct SearchRoutes {
     let vector: [Float]
     let k: Int
     let filter: SearchFilter
+    let byParent: Bool
     switch try await RequestPayload.read(request, limits: limits) {
     case .image(let data):
       let query = QueryReader(request)
       k = try validatedK(query.int("k", in: Int.min...Int.max), limits: limits)
       filter = try FilterBody.parse(query.string("filter"))
+      byParent = try groupsByParent(query.string("group_by"))
       vector = try await services.embedImages([services.decodeForCLIP(data)])[0]
     case .multipart(let form):
       k = try validatedK(form.first("k")?.text.map(parseK), limits: limits)
       filter = try FilterBody.parse(form.first("filter")?.text)
+      byParent = try groupsByParent(form.first("group_by")?.text)
       vector = try await services.embedImages([services.decodeForCLIP(RequestPayload.image(in: form))])[0]
     case .json(let data):
       let body = try JSONBody.decode(SearchRequest.self, from: data)
       k = try validatedK(body.k, limits: limits)
       filter = try FilterBody.parse(body.filter)
+      byParent = try groupsByParent(body.groupBy)
       vector = try await queryVector(body, services: services)
     }
-    let results = try await services.store.search(vector: vector, k: k, filter: filter)
+    let results =
+      byParent
+      ? try await services.store.searchGroupedByParent(vector: vector, k: k, filter: filter)
+      : try await services.store.search(vector: vector, k: k, filter: filter)
     return JSONBody.response(
       SearchResponse(results: results, tookMilliseconds: started.duration(to: .now).milliseconds))
+  }
+
+  /// `group_by`: absent, or `parent` (one result per image).
+  private func groupsByParent(_ value: String?) throws -> Bool {
+    guard let value else { return false }
+    guard value == "parent" else {
+      throw APIError.invalidParameter("'group_by' accepts only 'parent', got '\(value)'")
+    }
+    return true
   }
 
   private func parseK(_ text: String) throws -> Int {

@@ -15,13 +15,15 @@ public struct CropSearch: Sendable {
   public var margin: Float
   /// Most crops embedded in one run, bounding memory on images with hundreds of detections.
   public var maxBatch: Int
+  public static let defaultMargin: Float = 0.1
 
-  public init(clip: CLIPModel, store: any CatalogStore, margin: Float = 0.1, maxBatch: Int = 32) {
+  public init(clip: CLIPModel, store: any CatalogStore, margin: Float = defaultMargin, maxBatch: Int = 32) {
     self.init(embedImages: { try clip.embedImages($0) }, store: store, margin: margin, maxBatch: maxBatch)
   }
 
-  public init(embedImages: @escaping Embed, store: any CatalogStore, margin: Float = 0.1, maxBatch: Int = 32)
-  {
+  public init(
+    embedImages: @escaping Embed, store: any CatalogStore, margin: Float = defaultMargin, maxBatch: Int = 32
+  ) {
     self.embedImages = embedImages
     self.store = store
     self.margin = margin
@@ -50,7 +52,7 @@ public struct CropSearch: Sendable {
   }
 
   /// Embeddings in batches of `maxBatch`, in order.
-  private func embed(_ crops: [RGBImage]) async throws -> [[Float]] {
+  func embed(_ crops: [RGBImage]) async throws -> [[Float]] {
     var embeddings: [[Float]] = []
     for start in stride(from: 0, to: crops.count, by: maxBatch) {
       embeddings += try await embedImages(Array(crops[start..<min(start + maxBatch, crops.count)]))

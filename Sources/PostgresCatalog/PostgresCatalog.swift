@@ -182,10 +182,30 @@ public final class PostgresCatalog: CatalogStore {
   public func delete(id: String) async throws -> Bool {
     let logger = logger
     return try await pool.call("delete", "cannot delete item \(id)") { client in
-      let rows = try await client.query("DELETE FROM items WHERE id = \(id) RETURNING id", logger: logger)
+      // The item and the objects inside it, in one statement.
+      let rows = try await client.query(
+        "DELETE FROM items WHERE id = \(id) OR parent_id = \(id) RETURNING id", logger: logger)
       var deleted = false
-      for try await _ in rows.decode(String.self) { deleted = true }
+      for try await removed in rows.decode(String.self) where removed == id { deleted = true }
       return deleted
+    }
+  }
+
+  public func replaceObjects(parentID: String, with objects: [CatalogItem]) async throws {
+    let prepared = try PostgresUpsert.prepare(
+      preparedObjects(parentID: parentID, objects), dimension: dimension)
+    let logger = logger
+    let batches = PostgresUpsert.batches(prepared)
+    try await pool.call(
+      "replace_objects", "cannot store the objects of item \(parentID)", statements: batches.count + 1
+    ) { client in
+      try await client.withTransaction(logger: logger) { connection in
+        try await connection.query("DELETE FROM items WHERE parent_id = \(parentID)", logger: logger)
+        for batch in batches {
+          try await connection.query(try PostgresUpsert.query(batch), logger: logger)
+        }
+        try await PostgresThumbnails.write(prepared, connection, logger: logger)
+      }
     }
   }
 
@@ -242,16 +262,18 @@ public final class PostgresCatalog: CatalogStore {
       bindings.append(k)
       // ORDER BY repeats the distance expression, which is what lets the planner use the index.
       let sql = """
-        SELECT id, metadata::text, embedding <=> $1::vector FROM items \(whereClause)
+        SELECT id, metadata::text, embedding <=> $1::vector, parent_id, object::text FROM items \(whereClause)
         ORDER BY embedding <=> $1::vector LIMIT $\(bindings.count)
         """
       let rows = try await client.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
       var results: [SearchResult] = []
-      for try await (id, metadata, distance) in rows.decode((String, String, Double).self) {
+      for try await (id, metadata, distance, parentID, object) in rows.decode(
+        (String, String, Double, String?, String?).self)
+      {
         results.append(
           SearchResult(
-            id: id, score: Float(1 - distance), metadata: try JSONValue.object(fromJSON: Data(metadata.utf8)))
-        )
+            id: id, score: Float(1 - distance), metadata: try JSONValue.object(fromJSON: Data(metadata.utf8)),
+            parentID: parentID, object: try object.map(ObjectRegion.init(jsonText:))))
       }
       // A relaxed-order iterative scan may return rows slightly out of order.
       return results.sorted { $0.score > $1.score }

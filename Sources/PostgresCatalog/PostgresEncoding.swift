@@ -33,15 +33,16 @@ enum PostgresEncoding {
 
   /// The columns `item(_:)` reads, in its order.
   static let itemColumns =
-    "id, embedding::text, metadata::text, tags, source_path, content_hash, created_at, updated_at"
+    "id, embedding::text, metadata::text, tags, source_path, content_hash, created_at, updated_at, parent_id, object::text"
 
-  typealias ItemRow = (String, String, String, [String], String?, String?, Date, Date)
+  typealias ItemRow = (String, String, String, [String], String?, String?, Date, Date, String?, String?)
 
   static func item(_ row: ItemRow) throws -> CatalogItem {
     CatalogItem(
       id: row.0, embedding: try vector(fromText: row.1),
       metadata: try JSONValue.object(fromJSON: Data(row.2.utf8)), tags: row.3, sourcePath: row.4,
-      contentHash: row.5, createdAt: row.6, updatedAt: row.7)
+      contentHash: row.5, createdAt: row.6, updatedAt: row.7, parentID: row.8,
+      object: try row.9.map(ObjectRegion.init(jsonText:)))
   }
 
   /// A catalog error for any failure while doing `action`: catalog errors pass through (also

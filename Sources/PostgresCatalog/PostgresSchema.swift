@@ -58,6 +58,14 @@ enum PostgresSchema {
           "CREATE INDEX idempotency_keys_created_at ON idempotency_keys (created_at)",
         ]),
       PostgresThumbnails.migration,
+      // Objects inside catalog images (`glimpse index --objects`): the parent's id, the box.
+      Migration(
+        version: 4,
+        statements: [
+          "ALTER TABLE items ADD COLUMN parent_id text COLLATE \"C\"",
+          "ALTER TABLE items ADD COLUMN object jsonb",
+          "CREATE INDEX items_parent_id ON items (parent_id)",
+        ]),
     ]
   }
 

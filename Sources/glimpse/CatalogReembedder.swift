@@ -2,6 +2,7 @@ import CLIP
 import Catalog
 import Foundation
 import Imaging
+import Pipeline
 
 /// `glimpse index --reembed`: embeds every item of a catalog again with another model, from
 /// the source file the item was indexed from, then switches the catalog to that model in one
@@ -11,7 +12,8 @@ import Imaging
 /// source file (added through the API), whose file is gone, or whose file changed since (its
 /// SHA-256 differs from the stored content hash) is reported as left behind. Those are removed
 /// only with `dropLeftBehind`; otherwise nothing is changed, since an embedding of the old
-/// model cannot stay in a catalog of the new one.
+/// model cannot stay in a catalog of the new one. An object found inside an image (`index
+/// --objects`) is embedded again from its crop of its parent's source file.
 struct CatalogReembedder {
   struct LeftBehind: Sendable {
     var id: String
@@ -35,7 +37,7 @@ struct CatalogReembedder {
     var cursor: String?
     repeat {
       let page = try await store.list(cursor: cursor, limit: batchSize)
-      let (embedded, missed) = try embed(page.items)
+      let (embedded, missed) = try await embed(page.items)
       embeddings.merge(embedded) { _, new in new }
       leftBehind += missed
       progress(embeddings.count + leftBehind.count)
@@ -47,12 +49,13 @@ struct CatalogReembedder {
     return Outcome(change: change, leftBehind: leftBehind)
   }
 
-  private func embed(_ items: [CatalogItem]) throws -> (embedded: [String: [Float]], leftBehind: [LeftBehind])
+  private func embed(_ items: [CatalogItem]) async throws
+    -> (embedded: [String: [Float]], leftBehind: [LeftBehind])
   {
     var images: [(id: String, image: RGBImage)] = []
     var leftBehind: [LeftBehind] = []
     for item in items {
-      switch source(of: item) {
+      switch try await source(of: item) {
       case .success(let image): images.append((item.id, image))
       case .failure(let problem): leftBehind.append(LeftBehind(id: item.id, reason: problem.reason))
       }
@@ -66,8 +69,21 @@ struct CatalogReembedder {
     var reason: String
   }
 
-  /// The item's source image, decoded as `glimpse index` decodes it.
-  private func source(of item: CatalogItem) -> Result<RGBImage, SourceProblem> {
+  /// The image the item was embedded from: its source file, or for an object its crop (with
+  /// the margin `index --objects` used) of its parent's source file decoded at full size.
+  private func source(of item: CatalogItem) async throws -> Result<RGBImage, SourceProblem> {
+    guard let parentID = item.parentID, let box = item.object else { return decodedSource(of: item) }
+    guard let parent = try await store.get(id: parentID) else {
+      return .failure(SourceProblem(reason: "its image \(parentID) is gone"))
+    }
+    return decodedSource(of: parent, fullSize: true).map {
+      $0.cropped(x1: box.x1, y1: box.y1, x2: box.x2, y2: box.y2, margin: CropSearch.defaultMargin)
+    }
+  }
+
+  /// The item's source file, decoded as `glimpse index` decodes it (`fullSize` for objects).
+  private func decodedSource(of item: CatalogItem, fullSize: Bool = false) -> Result<RGBImage, SourceProblem>
+  {
     guard let path = item.sourcePath else {
       return .failure(SourceProblem(reason: "no source file recorded"))
     }
@@ -78,7 +94,7 @@ struct CatalogReembedder {
       return .failure(SourceProblem(reason: "source file \(path) changed since it was indexed"))
     }
     var options = ImageDecoder.Options()
-    options.minimumShortSide = clip.fastDecodeShortSide
+    if !fullSize { options.minimumShortSide = clip.fastDecodeShortSide }
     do {
       return .success(try ImageDecoder(options: options).decode(data))
     } catch {

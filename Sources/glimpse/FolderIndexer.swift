@@ -1,7 +1,9 @@
 import CLIP
 import Catalog
+import Detection
 import Foundation
 import Imaging
+import Pipeline
 import Synchronization
 
 /// Indexes image files into the catalog in batches: while one batch runs through CLIP, the
@@ -14,6 +16,8 @@ struct FolderIndexer: Sendable {
   let batchSize: Int
   /// Whether each newly embedded file gets a thumbnail (`Thumbnail`) stored with it.
   let thumbnails: Bool
+  /// With `--objects`: each newly embedded image's objects are stored as items of their own.
+  var objects: ObjectIndexing? = nil
 
   /// One file after reading, hashing and (if it needs embedding) decoding.
   struct PreparedFile: Sendable {
@@ -81,7 +85,8 @@ struct FolderIndexer: Sendable {
 
   private func decode(_ files: [Data]) -> [PreparedFile.State] {
     var options = ImageDecoder.Options()
-    options.minimumShortSide = clip.fastDecodeShortSide
+    // Object boxes are in the image's own pixels: the detector needs it at full size.
+    if objects == nil { options.minimumShortSide = clip.fastDecodeShortSide }
     let decoder = ImageDecoder(options: options)
     return concurrentMap(files) { data in
       do {
@@ -127,6 +132,12 @@ struct FolderIndexer: Sendable {
       }
     }
     if !items.isEmpty { try await store.upsert(items) }
+    if let objects {
+      // The newly embedded images come first in `items`, in `toEmbed`'s order.
+      for (entry, parent) in zip(toEmbed, items) {
+        try await objects.store(of: parent, image: entry.2)
+      }
+    }
     outcomes.forEach(report)
   }
 
@@ -160,4 +171,17 @@ func concurrentMap<Element: Sendable, Result: Sendable>(
     results.withLock { $0[index] = value }
   }
   return results.withLock { $0.map { $0! } }
+}
+
+/// `glimpse index --objects`: the detector and the crops' embedder.
+struct ObjectIndexing: Sendable {
+  let pipeline: ObjectDetectionPipeline
+  let options: DetectionOptions
+  let crops: CropSearch
+
+  /// Detects the objects in `parent`'s image and replaces its stored objects with them.
+  func store(of parent: CatalogItem, image: RGBImage) async throws {
+    let detected = try pipeline.detect(image, options: options)
+    _ = try await crops.replaceObjects(of: parent, with: detected, in: image)
+  }
 }

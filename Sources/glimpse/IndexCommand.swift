@@ -1,9 +1,11 @@
 import ArgumentParser
 import CLIP
 import Catalog
+import Detection
 import Foundation
 import GlimpseServer
 import Logging
+import Pipeline
 
 /// `glimpse index DIR`: embeds every image under a folder into the catalog, resumably.
 struct Index: AsyncParsableCommand {
@@ -20,6 +22,11 @@ struct Index: AsyncParsableCommand {
       transaction. Items that cannot be (no source file, file gone or changed) are listed and \
       nothing is changed, unless --drop-missing removes them. With a folder too, the folder \
       is indexed afterwards with the new model.
+
+      --objects also runs the detector (--detector-model) on each newly embedded image and \
+      stores each object it finds (at most --max-objects, best first) as an item of its own, \
+      PATH#object-N, embedded from its crop, with its parent's id and its box: a search with \
+      a picture of the object finds it. Deleting the image deletes its objects.
       """)
 
   @Argument(help: "The folder to index (optional with --reembed).")
@@ -43,7 +50,17 @@ struct Index: AsyncParsableCommand {
   @Flag(help: "One JSON line per file and a JSON summary.")
   var json = false
 
+  @Flag(help: "Also store the objects the detector finds in each image as items of their own.")
+  var objects = false
+
+  @Option(help: "With --objects: the most objects stored per image (the most confident).")
+  var maxObjects = 16
+
+  @Option(help: "With --objects: the detector's confidence threshold.")
+  var conf: Float = 0.25
+
   @OptionGroup var thumbnails: ThumbnailOptions
+  @OptionGroup var detector: DetectorOptions
   @OptionGroup var model: CLIPModelOptions
   @OptionGroup var storeOptions: StoreOptions
 
@@ -51,6 +68,11 @@ struct Index: AsyncParsableCommand {
     guard (1...1024).contains(batchSize) else { throw ValidationError("--batch-size must be 1…1024") }
     guard folder != nil || reembed else { throw ValidationError("give a folder to index, or --reembed") }
     guard reembed || !dropMissing else { throw ValidationError("--drop-missing goes with --reembed") }
+    guard (1...300).contains(maxObjects) else { throw ValidationError("--max-objects must be 1…300") }
+    guard (0...1).contains(conf) else { throw ValidationError("--conf must be 0…1") }
+    guard objects || detector.modelFolder == nil else {
+      throw ValidationError("--detector-model goes with --objects")
+    }
   }
 
   func run() async throws {
@@ -65,7 +87,7 @@ struct Index: AsyncParsableCommand {
     for folder in scan.unreadable { progress.record(.failed(path: folder.path, reason: folder.reason)) }
     let indexer = FolderIndexer(
       clip: clip, store: store, tags: parsedTags, metadata: metadata, batchSize: batchSize,
-      thumbnails: thumbnails.enabled)
+      thumbnails: thumbnails.enabled, objects: try objectIndexing(clip, store: store, logger: logger))
     try await indexer.run(scan.files) { progress.record($0) }
     await closeStore(store)
     progress.finish()
@@ -105,6 +127,20 @@ struct Index: AsyncParsableCommand {
     print(
       "the catalog now holds \(clip.bundle.name) embeddings: \(outcome.change.embeddings.count) items re-embedded, "
         + "\(outcome.leftBehind.count) removed")
+  }
+
+  /// The detector and crop embedder of --objects (nil without it).
+  private func objectIndexing(_ clip: CLIPModel, store: any CatalogStore, logger: Logger) throws
+    -> ObjectIndexing?
+  {
+    guard objects else { return nil }
+    let detector = try detector.load(runtime: model.runtime, logger: logger)
+    var options = DetectionOptions()
+    options.maxDetections = maxObjects
+    options.confidenceThreshold = conf
+    return ObjectIndexing(
+      pipeline: ObjectDetectionPipeline(detector: detector), options: options,
+      crops: CropSearch(clip: clip, store: store))
   }
 
   private var parsedTags: [String] {

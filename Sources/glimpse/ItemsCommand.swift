@@ -86,6 +86,9 @@ struct ItemRecord: Encodable {
   var createdAt: Date
   var updatedAt: Date
   var embedding: [Float]?
+  /// Set for an object found inside another item's image (`index --objects`).
+  var parentID: String?
+  var object: ObjectRegion?
 
   init(_ item: CatalogItem, withEmbedding: Bool = false) {
     id = item.id
@@ -96,6 +99,8 @@ struct ItemRecord: Encodable {
     createdAt = item.createdAt
     updatedAt = item.updatedAt
     embedding = withEmbedding ? item.embedding : nil
+    parentID = item.parentID
+    object = item.object
   }
 }
 

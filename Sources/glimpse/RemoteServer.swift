@@ -88,10 +88,13 @@ extension Search {
     let remoteFilter = filter.isEmpty ? nil : try transcoded(filter, as: GlimpseFilter.self)
     let results =
       if let text {
-        try await remote("search") { try await client.search(text: text, k: k, filter: remoteFilter) }
+        try await remote("search") {
+          try await client.search(text: text, k: k, filter: remoteFilter, groupByParent: groupByParent)
+        }
       } else {
         try await remote("search") {
-          try await client.search(image: try readFile(image!), k: k, filter: remoteFilter)
+          try await client.search(
+            image: try readFile(image!), k: k, filter: remoteFilter, groupByParent: groupByParent)
         }
       }
     return try transcoded(results, as: [SearchResult].self)

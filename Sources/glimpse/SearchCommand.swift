@@ -28,6 +28,9 @@ struct Search: AsyncParsableCommand {
   @Option(name: .customLong("tag"), help: "Only items carrying this tag. Repeatable.")
   var tags: [String] = []
 
+  @Flag(help: "One result per image: an object found inside an image (index --objects) stands for it.")
+  var groupByParent = false
+
   @Flag(help: "Print the results as JSON.")
   var json = false
 
@@ -60,7 +63,7 @@ struct Search: AsyncParsableCommand {
     }
     for (rank, result) in results.enumerated() {
       let metadata = result.metadata.isEmpty ? "" : "  \(JSONValue.object(result.metadata))"
-      print(String(format: "%2d. %.4f  ", rank + 1, result.score) + result.id + metadata)
+      print(String(format: "%2d. %.4f  ", rank + 1, result.score) + result.id + objectText(result) + metadata)
     }
     printError("\(results.count) results in \(took)")
   }
@@ -80,7 +83,10 @@ struct Search: AsyncParsableCommand {
     }
     let start = ContinuousClock.now
     do {
-      let results = try await store.search(vector: query, k: k, filter: filter)
+      let results =
+        groupByParent
+        ? try await store.searchGroupedByParent(vector: query, k: k, filter: filter)
+        : try await store.search(vector: query, k: k, filter: filter)
       let took = start.duration(to: .now)
       await closeStore(store)
       return (results, took)
@@ -89,6 +95,13 @@ struct Search: AsyncParsableCommand {
       throw CLIError("\(error)")
     }
   }
+}
+
+/// "  (label in PARENT at x1,y1-x2,y2)" for an object entry, "" otherwise.
+private func objectText(_ result: SearchResult) -> String {
+  guard let parent = result.parentID, let object = result.object else { return "" }
+  let box = [object.x1, object.y1, object.x2, object.y2].map { String(format: "%.0f", $0) }
+  return "  (\(object.label) in \(parent) at \(box[0]),\(box[1])-\(box[2]),\(box[3]))"
 }
 
 func decodeQueryImage(_ path: String, fastDecodeShortSide: Int) throws -> RGBImage {

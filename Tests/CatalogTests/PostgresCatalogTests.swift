@@ -1,9 +1,9 @@
 import Foundation
-import PostgresCatalog
 import PostgresNIO
 import Testing
 
 @testable import Catalog
+@testable import PostgresCatalog
 
 /// The test server: scripts/pgserver starts one and scripts/test exports its URL.
 enum TestPostgres {

@@ -28,6 +28,8 @@ enum StoreSuite {
     try await concurrentCreatesOfOneIdCreateItOnce(store)
     try await idempotencyKeysReplayTheFirstAnswer(store)
     try await thumbnailsFollowTheirItem(store)
+    try await objectsFollowTheirParent(store)
+    try await searchGroupsObjectsWithTheirParent(store)
   }
 
   /// A thumbnail is served while its item keeps the content it was made from, survives a

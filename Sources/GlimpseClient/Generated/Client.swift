@@ -1157,6 +1157,9 @@ public struct Client: APIProtocol {
   /// with `k` and `filter` as query parameters (`?k=10&filter={"tags":["shoes"]}`) or as
   /// multipart fields. A filter keeps items having every listed tag and, for each metadata
   /// field, one of the listed values; a field no item has is a 400 `invalid_parameter`.
+  /// Objects found inside catalog images (`glimpse index --objects`) are results of their
+  /// own with `parent_id` and `object`; `group_by=parent` keeps the best result of each
+  /// image, an object standing for its parent.
   ///
   ///
   /// - Remark: HTTP `POST /v1/search`.
@@ -1188,6 +1191,13 @@ public struct Client: APIProtocol {
           explode: true,
           name: "filter",
           value: input.query.filter
+        )
+        try converter.setQueryItemAsURI(
+          in: &request,
+          style: .form,
+          explode: true,
+          name: "group_by",
+          value: input.query.groupBy
         )
         converter.setAcceptHeader(
           in: &request.headerFields,
@@ -1231,6 +1241,7 @@ public struct Client: APIProtocol {
             requiredAtLeastOncePartNames: [],
             atMostOncePartNames: [
               "filter",
+              "group_by",
               "k",
             ],
             zeroOrMoreTimesPartNames: [],
@@ -1274,6 +1285,20 @@ public struct Client: APIProtocol {
                 )
                 return .init(
                   name: "filter",
+                  filename: wrapped.filename,
+                  headerFields: headerFields,
+                  body: body
+                )
+              case let .groupBy(wrapped):
+                var headerFields: HTTPTypes.HTTPFields = .init()
+                let value = wrapped.payload
+                let body = try converter.setRequiredRequestBodyAsBinary(
+                  value.body,
+                  headerFields: &headerFields,
+                  contentType: "text/plain"
+                )
+                return .init(
+                  name: "group_by",
                   filename: wrapped.filename,
                   headerFields: headerFields,
                   body: body
@@ -1658,6 +1683,11 @@ public struct Client: APIProtocol {
   /// of a 409 for the item it created; the same key with another request is a 422
   /// (`idempotency_key_reused`). Keys are kept in the catalog for 24 hours.
   ///
+  /// With `?objects=true` (an image is needed), the detector also runs on the image and each
+  /// object it finds (at most `max_objects`, the most confident) is stored as an item of its
+  /// own, `ID#object-N`, embedded from its crop, with `parent_id` and `object`; the answer
+  /// lists them in `objects`. Deleting the item deletes them.
+  ///
   ///
   /// - Remark: HTTP `POST /v1/items`.
   /// - Remark: Generated from `#/paths//v1/items/post(createItem)`.
@@ -1675,6 +1705,20 @@ public struct Client: APIProtocol {
           method: .post
         )
         suppressMutabilityWarning(&request)
+        try converter.setQueryItemAsURI(
+          in: &request,
+          style: .form,
+          explode: true,
+          name: "objects",
+          value: input.query.objects
+        )
+        try converter.setQueryItemAsURI(
+          in: &request,
+          style: .form,
+          explode: true,
+          name: "max_objects",
+          value: input.query.maxObjects
+        )
         try converter.setHeaderFieldAsURI(
           in: &request.headerFields,
           name: "Idempotency-Key",
@@ -2219,6 +2263,7 @@ public struct Client: APIProtocol {
   ///
   /// The same bodies as `POST /v1/items`. The id is the path's; an `id` in the body must
   /// equal it (else 400 `invalid_parameter`). `created_at` is kept when the item existed.
+  /// With `?objects=true` the item's objects are detected again and replace its old ones.
   ///
   ///
   /// - Remark: HTTP `PUT /v1/items/{id}`.
@@ -2240,6 +2285,20 @@ public struct Client: APIProtocol {
           method: .put
         )
         suppressMutabilityWarning(&request)
+        try converter.setQueryItemAsURI(
+          in: &request,
+          style: .form,
+          explode: true,
+          name: "objects",
+          value: input.query.objects
+        )
+        try converter.setQueryItemAsURI(
+          in: &request,
+          style: .form,
+          explode: true,
+          name: "max_objects",
+          value: input.query.maxObjects
+        )
         converter.setAcceptHeader(
           in: &request.headerFields,
           contentTypes: input.headers.accept

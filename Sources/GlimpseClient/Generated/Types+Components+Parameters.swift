@@ -20,5 +20,17 @@ extension Components {
     ///
     /// - Remark: Generated from `#/components/parameters/SearchFilter`.
     public typealias SearchFilter = Components.Schemas.Filter
+    /// Also store the objects the detector finds in the item's image as items of their own.
+    ///
+    /// - Remark: Generated from `#/components/parameters/ItemObjects`.
+    public typealias ItemObjects = Swift.Bool
+    /// With `objects=true`, the most objects stored (the most confident).
+    ///
+    /// - Remark: Generated from `#/components/parameters/ItemMaxObjects`.
+    public typealias ItemMaxObjects = Swift.Int
+    /// `parent`: one result per image (with a raw or multipart image; JSON bodies carry `group_by`).
+    ///
+    /// - Remark: Generated from `#/components/parameters/SearchGroupBy`.
+    public typealias SearchGroupBy = Components.Schemas.GroupBy
   }
 }

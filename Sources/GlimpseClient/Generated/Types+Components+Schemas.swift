@@ -899,25 +899,31 @@ extension Components {
         public var k: Components.Schemas.K?
         /// - Remark: Generated from `#/components/schemas/SearchRequest/case1/filter`.
         public var filter: Components.Schemas.Filter?
+        /// - Remark: Generated from `#/components/schemas/SearchRequest/case1/group_by`.
+        public var groupBy: Components.Schemas.GroupBy?
         /// Creates a new `Case1Payload`.
         ///
         /// - Parameters:
         ///   - text:
         ///   - k:
         ///   - filter:
+        ///   - groupBy:
         public init(
           text: Components.Schemas.Text,
           k: Components.Schemas.K? = nil,
-          filter: Components.Schemas.Filter? = nil
+          filter: Components.Schemas.Filter? = nil,
+          groupBy: Components.Schemas.GroupBy? = nil
         ) {
           self.text = text
           self.k = k
           self.filter = filter
+          self.groupBy = groupBy
         }
         public enum CodingKeys: String, CodingKey {
           case text
           case k
           case filter
+          case groupBy = "group_by"
         }
         public init(from decoder: any Swift.Decoder) throws {
           let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -933,10 +939,15 @@ extension Components {
             Components.Schemas.Filter.self,
             forKey: .filter
           )
+          self.groupBy = try container.decodeIfPresent(
+            Components.Schemas.GroupBy.self,
+            forKey: .groupBy
+          )
           try decoder.ensureNoAdditionalProperties(knownKeys: [
             "text",
             "k",
             "filter",
+            "group_by",
           ])
         }
       }
@@ -950,25 +961,31 @@ extension Components {
         public var k: Components.Schemas.K?
         /// - Remark: Generated from `#/components/schemas/SearchRequest/case2/filter`.
         public var filter: Components.Schemas.Filter?
+        /// - Remark: Generated from `#/components/schemas/SearchRequest/case2/group_by`.
+        public var groupBy: Components.Schemas.GroupBy?
         /// Creates a new `Case2Payload`.
         ///
         /// - Parameters:
         ///   - image:
         ///   - k:
         ///   - filter:
+        ///   - groupBy:
         public init(
           image: Components.Schemas.Base64Image,
           k: Components.Schemas.K? = nil,
-          filter: Components.Schemas.Filter? = nil
+          filter: Components.Schemas.Filter? = nil,
+          groupBy: Components.Schemas.GroupBy? = nil
         ) {
           self.image = image
           self.k = k
           self.filter = filter
+          self.groupBy = groupBy
         }
         public enum CodingKeys: String, CodingKey {
           case image
           case k
           case filter
+          case groupBy = "group_by"
         }
         public init(from decoder: any Swift.Decoder) throws {
           let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -984,10 +1001,15 @@ extension Components {
             Components.Schemas.Filter.self,
             forKey: .filter
           )
+          self.groupBy = try container.decodeIfPresent(
+            Components.Schemas.GroupBy.self,
+            forKey: .groupBy
+          )
           try decoder.ensureNoAdditionalProperties(knownKeys: [
             "image",
             "k",
             "filter",
+            "group_by",
           ])
         }
       }
@@ -1001,25 +1023,31 @@ extension Components {
         public var k: Components.Schemas.K?
         /// - Remark: Generated from `#/components/schemas/SearchRequest/case3/filter`.
         public var filter: Components.Schemas.Filter?
+        /// - Remark: Generated from `#/components/schemas/SearchRequest/case3/group_by`.
+        public var groupBy: Components.Schemas.GroupBy?
         /// Creates a new `Case3Payload`.
         ///
         /// - Parameters:
         ///   - embedding:
         ///   - k:
         ///   - filter:
+        ///   - groupBy:
         public init(
           embedding: Components.Schemas.Embedding,
           k: Components.Schemas.K? = nil,
-          filter: Components.Schemas.Filter? = nil
+          filter: Components.Schemas.Filter? = nil,
+          groupBy: Components.Schemas.GroupBy? = nil
         ) {
           self.embedding = embedding
           self.k = k
           self.filter = filter
+          self.groupBy = groupBy
         }
         public enum CodingKeys: String, CodingKey {
           case embedding
           case k
           case filter
+          case groupBy = "group_by"
         }
         public init(from decoder: any Swift.Decoder) throws {
           let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -1035,10 +1063,15 @@ extension Components {
             Components.Schemas.Filter.self,
             forKey: .filter
           )
+          self.groupBy = try container.decodeIfPresent(
+            Components.Schemas.GroupBy.self,
+            forKey: .groupBy
+          )
           try decoder.ensureNoAdditionalProperties(knownKeys: [
             "embedding",
             "k",
             "filter",
+            "group_by",
           ])
         }
       }
@@ -1091,25 +1124,39 @@ extension Components {
       public var score: Swift.Double
       /// - Remark: Generated from `#/components/schemas/SearchResult/metadata`.
       public var metadata: Components.Schemas.Metadata
+      /// Only for an object inside another item's image (`glimpse index --objects`).
+      ///
+      /// - Remark: Generated from `#/components/schemas/SearchResult/parent_id`.
+      public var parentId: Components.Schemas.ItemId?
+      /// - Remark: Generated from `#/components/schemas/SearchResult/object`.
+      public var object: Components.Schemas.ObjectRegion?
       /// Creates a new `SearchResult`.
       ///
       /// - Parameters:
       ///   - id:
       ///   - score: Cosine similarity.
       ///   - metadata:
+      ///   - parentId: Only for an object inside another item's image (`glimpse index --objects`).
+      ///   - object:
       public init(
         id: Components.Schemas.ItemId,
         score: Swift.Double,
-        metadata: Components.Schemas.Metadata
+        metadata: Components.Schemas.Metadata,
+        parentId: Components.Schemas.ItemId? = nil,
+        object: Components.Schemas.ObjectRegion? = nil
       ) {
         self.id = id
         self.score = score
         self.metadata = metadata
+        self.parentId = parentId
+        self.object = object
       }
       public enum CodingKeys: String, CodingKey {
         case id
         case score
         case metadata
+        case parentId = "parent_id"
+        case object
       }
       public init(from decoder: any Swift.Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -1125,10 +1172,121 @@ extension Components {
           Components.Schemas.Metadata.self,
           forKey: .metadata
         )
+        self.parentId = try container.decodeIfPresent(
+          Components.Schemas.ItemId.self,
+          forKey: .parentId
+        )
+        self.object = try container.decodeIfPresent(
+          Components.Schemas.ObjectRegion.self,
+          forKey: .object
+        )
         try decoder.ensureNoAdditionalProperties(knownKeys: [
           "id",
           "score",
           "metadata",
+          "parent_id",
+          "object",
+        ])
+      }
+    }
+    /// `parent`: keep the best result of each image (an object found inside an image stands for it), at most k.
+    ///
+    /// - Remark: Generated from `#/components/schemas/GroupBy`.
+    @frozen public enum GroupBy: String, Codable, Hashable, Sendable, CaseIterable {
+      case parent = "parent"
+    }
+    /// Where an object entry is in its parent's image (pixels) and what the detector saw.
+    ///
+    /// - Remark: Generated from `#/components/schemas/ObjectRegion`.
+    public struct ObjectRegion: Codable, Hashable, Sendable {
+      /// - Remark: Generated from `#/components/schemas/ObjectRegion/x1`.
+      public var x1: Swift.Double
+      /// - Remark: Generated from `#/components/schemas/ObjectRegion/y1`.
+      public var y1: Swift.Double
+      /// - Remark: Generated from `#/components/schemas/ObjectRegion/x2`.
+      public var x2: Swift.Double
+      /// - Remark: Generated from `#/components/schemas/ObjectRegion/y2`.
+      public var y2: Swift.Double
+      /// - Remark: Generated from `#/components/schemas/ObjectRegion/label`.
+      public var label: Swift.String
+      /// - Remark: Generated from `#/components/schemas/ObjectRegion/class_id`.
+      public var classId: Swift.Int
+      /// - Remark: Generated from `#/components/schemas/ObjectRegion/confidence`.
+      public var confidence: Swift.Double
+      /// Creates a new `ObjectRegion`.
+      ///
+      /// - Parameters:
+      ///   - x1:
+      ///   - y1:
+      ///   - x2:
+      ///   - y2:
+      ///   - label:
+      ///   - classId:
+      ///   - confidence:
+      public init(
+        x1: Swift.Double,
+        y1: Swift.Double,
+        x2: Swift.Double,
+        y2: Swift.Double,
+        label: Swift.String,
+        classId: Swift.Int,
+        confidence: Swift.Double
+      ) {
+        self.x1 = x1
+        self.y1 = y1
+        self.x2 = x2
+        self.y2 = y2
+        self.label = label
+        self.classId = classId
+        self.confidence = confidence
+      }
+      public enum CodingKeys: String, CodingKey {
+        case x1
+        case y1
+        case x2
+        case y2
+        case label
+        case classId = "class_id"
+        case confidence
+      }
+      public init(from decoder: any Swift.Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.x1 = try container.decode(
+          Swift.Double.self,
+          forKey: .x1
+        )
+        self.y1 = try container.decode(
+          Swift.Double.self,
+          forKey: .y1
+        )
+        self.x2 = try container.decode(
+          Swift.Double.self,
+          forKey: .x2
+        )
+        self.y2 = try container.decode(
+          Swift.Double.self,
+          forKey: .y2
+        )
+        self.label = try container.decode(
+          Swift.String.self,
+          forKey: .label
+        )
+        self.classId = try container.decode(
+          Swift.Int.self,
+          forKey: .classId
+        )
+        self.confidence = try container.decode(
+          Swift.Double.self,
+          forKey: .confidence
+        )
+        try decoder.ensureNoAdditionalProperties(knownKeys: [
+          "x1",
+          "y1",
+          "x2",
+          "y2",
+          "label",
+          "class_id",
+          "confidence",
         ])
       }
     }
@@ -1394,6 +1552,16 @@ extension Components {
       ///
       /// - Remark: Generated from `#/components/schemas/Item/embedding`.
       public var embedding: Components.Schemas.Embedding?
+      /// Only for an object inside another item's image.
+      ///
+      /// - Remark: Generated from `#/components/schemas/Item/parent_id`.
+      public var parentId: Components.Schemas.ItemId?
+      /// - Remark: Generated from `#/components/schemas/Item/object`.
+      public var object: Components.Schemas.ObjectRegion?
+      /// Only in the answer of a POST or PUT with `objects=true`, the object entries stored.
+      ///
+      /// - Remark: Generated from `#/components/schemas/Item/objects`.
+      public var objects: [Components.Schemas.Item]?
       /// Creates a new `Item`.
       ///
       /// - Parameters:
@@ -1403,13 +1571,19 @@ extension Components {
       ///   - createdAt:
       ///   - updatedAt:
       ///   - embedding: Only with `?include=embedding`.
+      ///   - parentId: Only for an object inside another item's image.
+      ///   - object:
+      ///   - objects: Only in the answer of a POST or PUT with `objects=true`, the object entries stored.
       public init(
         id: Components.Schemas.ItemId,
         metadata: Components.Schemas.Metadata,
         tags: Components.Schemas.Tags,
         createdAt: Foundation.Date,
         updatedAt: Foundation.Date,
-        embedding: Components.Schemas.Embedding? = nil
+        embedding: Components.Schemas.Embedding? = nil,
+        parentId: Components.Schemas.ItemId? = nil,
+        object: Components.Schemas.ObjectRegion? = nil,
+        objects: [Components.Schemas.Item]? = nil
       ) {
         self.id = id
         self.metadata = metadata
@@ -1417,6 +1591,9 @@ extension Components {
         self.createdAt = createdAt
         self.updatedAt = updatedAt
         self.embedding = embedding
+        self.parentId = parentId
+        self.object = object
+        self.objects = objects
       }
       public enum CodingKeys: String, CodingKey {
         case id
@@ -1425,6 +1602,9 @@ extension Components {
         case createdAt = "created_at"
         case updatedAt = "updated_at"
         case embedding
+        case parentId = "parent_id"
+        case object
+        case objects
       }
       public init(from decoder: any Swift.Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -1452,6 +1632,18 @@ extension Components {
           Components.Schemas.Embedding.self,
           forKey: .embedding
         )
+        self.parentId = try container.decodeIfPresent(
+          Components.Schemas.ItemId.self,
+          forKey: .parentId
+        )
+        self.object = try container.decodeIfPresent(
+          Components.Schemas.ObjectRegion.self,
+          forKey: .object
+        )
+        self.objects = try container.decodeIfPresent(
+          [Components.Schemas.Item].self,
+          forKey: .objects
+        )
         try decoder.ensureNoAdditionalProperties(knownKeys: [
           "id",
           "metadata",
@@ -1459,6 +1651,9 @@ extension Components {
           "created_at",
           "updated_at",
           "embedding",
+          "parent_id",
+          "object",
+          "objects",
         ])
       }
     }

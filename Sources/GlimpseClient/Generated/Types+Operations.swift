@@ -1492,6 +1492,9 @@ public enum Operations {
   /// with `k` and `filter` as query parameters (`?k=10&filter={"tags":["shoes"]}`) or as
   /// multipart fields. A filter keeps items having every listed tag and, for each metadata
   /// field, one of the listed values; a field no item has is a 400 `invalid_parameter`.
+  /// Objects found inside catalog images (`glimpse index --objects`) are results of their
+  /// own with `parent_id` and `object`; `group_by=parent` keeps the best result of each
+  /// image, an object standing for its parent.
   ///
   ///
   /// - Remark: HTTP `POST /v1/search`.
@@ -1509,17 +1512,24 @@ public enum Operations {
         ///
         /// - Remark: Generated from `#/paths/v1/search/POST/query/filter`.
         public var filter: Components.Parameters.SearchFilter?
+        /// `parent`: one result per image (with a raw or multipart image; JSON bodies carry `group_by`).
+        ///
+        /// - Remark: Generated from `#/paths/v1/search/POST/query/group_by`.
+        public var groupBy: Components.Parameters.SearchGroupBy?
         /// Creates a new `Query`.
         ///
         /// - Parameters:
         ///   - k: Number of results (with a raw or multipart image; JSON bodies carry `k`).
         ///   - filter: A JSON-encoded filter (with a raw or multipart image; JSON bodies carry `filter`).
+        ///   - groupBy: `parent`: one result per image (with a raw or multipart image; JSON bodies carry `group_by`).
         public init(
           k: Components.Parameters.SearchK? = nil,
-          filter: Components.Parameters.SearchFilter? = nil
+          filter: Components.Parameters.SearchFilter? = nil,
+          groupBy: Components.Parameters.SearchGroupBy? = nil
         ) {
           self.k = k
           self.filter = filter
+          self.groupBy = groupBy
         }
       }
       public var query: Operations.Search.Input.Query
@@ -1588,6 +1598,19 @@ public enum Operations {
           }
           case filter(
             OpenAPIRuntime.MultipartPart<Operations.Search.Input.Body.MultipartFormPayload.FilterPayload>)
+          /// - Remark: Generated from `#/paths/v1/search/POST/requestBody/multipartForm/group_by`.
+          public struct GroupByPayload: Sendable, Hashable {
+            public var body: OpenAPIRuntime.HTTPBody
+            /// Creates a new `GroupByPayload`.
+            ///
+            /// - Parameters:
+            ///   - body:
+            public init(body: OpenAPIRuntime.HTTPBody) {
+              self.body = body
+            }
+          }
+          case groupBy(
+            OpenAPIRuntime.MultipartPart<Operations.Search.Input.Body.MultipartFormPayload.GroupByPayload>)
         }
         /// - Remark: Generated from `#/paths/v1/search/POST/requestBody/content/multipart\/form-data`.
         case multipartForm(OpenAPIRuntime.MultipartBody<Operations.Search.Input.Body.MultipartFormPayload>)
@@ -2102,12 +2125,41 @@ public enum Operations {
   /// of a 409 for the item it created; the same key with another request is a 422
   /// (`idempotency_key_reused`). Keys are kept in the catalog for 24 hours.
   ///
+  /// With `?objects=true` (an image is needed), the detector also runs on the image and each
+  /// object it finds (at most `max_objects`, the most confident) is stored as an item of its
+  /// own, `ID#object-N`, embedded from its crop, with `parent_id` and `object`; the answer
+  /// lists them in `objects`. Deleting the item deletes them.
+  ///
   ///
   /// - Remark: HTTP `POST /v1/items`.
   /// - Remark: Generated from `#/paths//v1/items/post(createItem)`.
   public enum CreateItem {
     public static let id: Swift.String = "createItem"
     public struct Input: Sendable, Hashable {
+      /// - Remark: Generated from `#/paths/v1/items/POST/query`.
+      public struct Query: Sendable, Hashable {
+        /// Also store the objects the detector finds in the item's image as items of their own.
+        ///
+        /// - Remark: Generated from `#/paths/v1/items/POST/query/objects`.
+        public var objects: Components.Parameters.ItemObjects?
+        /// With `objects=true`, the most objects stored (the most confident).
+        ///
+        /// - Remark: Generated from `#/paths/v1/items/POST/query/max_objects`.
+        public var maxObjects: Components.Parameters.ItemMaxObjects?
+        /// Creates a new `Query`.
+        ///
+        /// - Parameters:
+        ///   - objects: Also store the objects the detector finds in the item's image as items of their own.
+        ///   - maxObjects: With `objects=true`, the most objects stored (the most confident).
+        public init(
+          objects: Components.Parameters.ItemObjects? = nil,
+          maxObjects: Components.Parameters.ItemMaxObjects? = nil
+        ) {
+          self.objects = objects
+          self.maxObjects = maxObjects
+        }
+      }
+      public var query: Operations.CreateItem.Input.Query
       /// - Remark: Generated from `#/paths/v1/items/POST/header`.
       public struct Headers: Sendable, Hashable {
         /// A client-chosen key (1 to 255 visible ASCII characters) for safe retries.
@@ -2200,12 +2252,15 @@ public enum Operations {
       /// Creates a new `Input`.
       ///
       /// - Parameters:
+      ///   - query:
       ///   - headers:
       ///   - body:
       public init(
+        query: Operations.CreateItem.Input.Query = .init(),
         headers: Operations.CreateItem.Input.Headers = .init(),
         body: Operations.CreateItem.Input.Body
       ) {
+        self.query = query
         self.headers = headers
         self.body = body
       }
@@ -2778,6 +2833,7 @@ public enum Operations {
   ///
   /// The same bodies as `POST /v1/items`. The id is the path's; an `id` in the body must
   /// equal it (else 400 `invalid_parameter`). `created_at` is kept when the item existed.
+  /// With `?objects=true` the item's objects are detected again and replace its old ones.
   ///
   ///
   /// - Remark: HTTP `PUT /v1/items/{id}`.
@@ -2800,6 +2856,30 @@ public enum Operations {
         }
       }
       public var path: Operations.ReplaceItem.Input.Path
+      /// - Remark: Generated from `#/paths/v1/items/{id}/PUT/query`.
+      public struct Query: Sendable, Hashable {
+        /// Also store the objects the detector finds in the item's image as items of their own.
+        ///
+        /// - Remark: Generated from `#/paths/v1/items/{id}/PUT/query/objects`.
+        public var objects: Components.Parameters.ItemObjects?
+        /// With `objects=true`, the most objects stored (the most confident).
+        ///
+        /// - Remark: Generated from `#/paths/v1/items/{id}/PUT/query/max_objects`.
+        public var maxObjects: Components.Parameters.ItemMaxObjects?
+        /// Creates a new `Query`.
+        ///
+        /// - Parameters:
+        ///   - objects: Also store the objects the detector finds in the item's image as items of their own.
+        ///   - maxObjects: With `objects=true`, the most objects stored (the most confident).
+        public init(
+          objects: Components.Parameters.ItemObjects? = nil,
+          maxObjects: Components.Parameters.ItemMaxObjects? = nil
+        ) {
+          self.objects = objects
+          self.maxObjects = maxObjects
+        }
+      }
+      public var query: Operations.ReplaceItem.Input.Query
       /// - Remark: Generated from `#/paths/v1/items/{id}/PUT/header`.
       public struct Headers: Sendable, Hashable {
         public var accept:
@@ -2886,14 +2966,17 @@ public enum Operations {
       ///
       /// - Parameters:
       ///   - path:
+      ///   - query:
       ///   - headers:
       ///   - body:
       public init(
         path: Operations.ReplaceItem.Input.Path,
+        query: Operations.ReplaceItem.Input.Query = .init(),
         headers: Operations.ReplaceItem.Input.Headers = .init(),
         body: Operations.ReplaceItem.Input.Body
       ) {
         self.path = path
+        self.query = query
         self.headers = headers
         self.body = body
       }

@@ -72,6 +72,9 @@ public protocol APIProtocol: Sendable {
   /// with `k` and `filter` as query parameters (`?k=10&filter={"tags":["shoes"]}`) or as
   /// multipart fields. A filter keeps items having every listed tag and, for each metadata
   /// field, one of the listed values; a field no item has is a 400 `invalid_parameter`.
+  /// Objects found inside catalog images (`glimpse index --objects`) are results of their
+  /// own with `parent_id` and `object`; `group_by=parent` keeps the best result of each
+  /// image, an object standing for its parent.
   ///
   ///
   /// - Remark: HTTP `POST /v1/search`.
@@ -96,6 +99,11 @@ public protocol APIProtocol: Sendable {
   /// of a 409 for the item it created; the same key with another request is a 422
   /// (`idempotency_key_reused`). Keys are kept in the catalog for 24 hours.
   ///
+  /// With `?objects=true` (an image is needed), the detector also runs on the image and each
+  /// object it finds (at most `max_objects`, the most confident) is stored as an item of its
+  /// own, `ID#object-N`, embedded from its crop, with `parent_id` and `object`; the answer
+  /// lists them in `objects`. Deleting the item deletes them.
+  ///
   ///
   /// - Remark: HTTP `POST /v1/items`.
   /// - Remark: Generated from `#/paths//v1/items/post(createItem)`.
@@ -109,6 +117,7 @@ public protocol APIProtocol: Sendable {
   ///
   /// The same bodies as `POST /v1/items`. The id is the path's; an `id` in the body must
   /// equal it (else 400 `invalid_parameter`). `created_at` is kept when the item existed.
+  /// With `?objects=true` the item's objects are detected again and replace its old ones.
   ///
   ///
   /// - Remark: HTTP `PUT /v1/items/{id}`.
@@ -268,6 +277,9 @@ extension APIProtocol {
   /// with `k` and `filter` as query parameters (`?k=10&filter={"tags":["shoes"]}`) or as
   /// multipart fields. A filter keeps items having every listed tag and, for each metadata
   /// field, one of the listed values; a field no item has is a 400 `invalid_parameter`.
+  /// Objects found inside catalog images (`glimpse index --objects`) are results of their
+  /// own with `parent_id` and `object`; `group_by=parent` keeps the best result of each
+  /// image, an object standing for its parent.
   ///
   ///
   /// - Remark: HTTP `POST /v1/search`.
@@ -312,15 +324,22 @@ extension APIProtocol {
   /// of a 409 for the item it created; the same key with another request is a 422
   /// (`idempotency_key_reused`). Keys are kept in the catalog for 24 hours.
   ///
+  /// With `?objects=true` (an image is needed), the detector also runs on the image and each
+  /// object it finds (at most `max_objects`, the most confident) is stored as an item of its
+  /// own, `ID#object-N`, embedded from its crop, with `parent_id` and `object`; the answer
+  /// lists them in `objects`. Deleting the item deletes them.
+  ///
   ///
   /// - Remark: HTTP `POST /v1/items`.
   /// - Remark: Generated from `#/paths//v1/items/post(createItem)`.
   public func createItem(
+    query: Operations.CreateItem.Input.Query = .init(),
     headers: Operations.CreateItem.Input.Headers = .init(),
     body: Operations.CreateItem.Input.Body
   ) async throws -> Operations.CreateItem.Output {
     try await createItem(
       Operations.CreateItem.Input(
+        query: query,
         headers: headers,
         body: body
       ))
@@ -345,18 +364,21 @@ extension APIProtocol {
   ///
   /// The same bodies as `POST /v1/items`. The id is the path's; an `id` in the body must
   /// equal it (else 400 `invalid_parameter`). `created_at` is kept when the item existed.
+  /// With `?objects=true` the item's objects are detected again and replace its old ones.
   ///
   ///
   /// - Remark: HTTP `PUT /v1/items/{id}`.
   /// - Remark: Generated from `#/paths//v1/items/{id}/put(replaceItem)`.
   public func replaceItem(
     path: Operations.ReplaceItem.Input.Path,
+    query: Operations.ReplaceItem.Input.Query = .init(),
     headers: Operations.ReplaceItem.Input.Headers = .init(),
     body: Operations.ReplaceItem.Input.Body
   ) async throws -> Operations.ReplaceItem.Output {
     try await replaceItem(
       Operations.ReplaceItem.Input(
         path: path,
+        query: query,
         headers: headers,
         body: body
       ))
