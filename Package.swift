@@ -50,7 +50,7 @@ let package = Package(
     // CLIP: model folders, tokenizer, image and text encoders, zero-shot classification.
     .target(
       name: "CLIP",
-      dependencies: ["CZlib", "Imaging", "ONNXRuntime", "Runtime", "Tokenizers"]
+      dependencies: ["CZlib", "Imaging", "ONNXRuntime", "Hardware", "Tokenizers"]
     ),
     // FAISS's HNSW index (Debian libfaiss-dev, a static library) behind a C interface.
     .target(
@@ -79,7 +79,7 @@ let package = Package(
     ),
     // Device selection and hardware probe (CPU, CUDA through NVML).
     .target(
-      name: "Runtime",
+      name: "Hardware",
       dependencies: ["ONNXRuntime", .product(name: "Logging", package: "swift-log")]
     ),
     // YOLO detection: Ultralytics exports, letterbox, NMS, distance estimates.
@@ -97,7 +97,7 @@ let package = Package(
     .target(
       name: "GlimpseServer",
       dependencies: [
-        "Catalog", "CLIP", "Detection", "Imaging", "ONNXRuntime", "Pipeline", "Runtime", "Tracking",
+        "Catalog", "CLIP", "Detection", "Imaging", "ONNXRuntime", "Pipeline", "Hardware", "Tracking",
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "HummingbirdCore", package: "hummingbird"),
         .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -141,17 +141,17 @@ let package = Package(
       dependencies: [
         "Catalog", "CLIP", "Detection", "GlimpseClient", "GlimpseServer", "Imaging", "ONNXRuntime",
         "Pipeline",
-        "PostgresCatalog", "Runtime",
+        "PostgresCatalog", "Hardware",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
         .product(name: "Logging", package: "swift-log"),
       ]
     ),
     .testTarget(name: "ONNXRuntimeTests", dependencies: ["ONNXRuntime"]),
-    .testTarget(name: "RuntimeTests", dependencies: ["Runtime"]),
+    .testTarget(name: "HardwareTests", dependencies: ["Hardware"]),
     .testTarget(name: "TokenizersTests", dependencies: ["CLIP", "Tokenizers"], exclude: ["Fixtures"]),
     .testTarget(
-      name: "CLIPTests", dependencies: ["CLIP", "Imaging", "ONNXRuntime", "Runtime"], exclude: ["Fixtures"]),
+      name: "CLIPTests", dependencies: ["CLIP", "Imaging", "ONNXRuntime", "Hardware"], exclude: ["Fixtures"]),
     .testTarget(
       name: "CatalogTests",
       dependencies: ["Catalog", "PostgresCatalog", .product(name: "PostgresNIO", package: "postgres-nio")]
@@ -172,7 +172,7 @@ let package = Package(
     .testTarget(
       name: "GlimpseServerTests",
       dependencies: [
-        "GlimpseServer", "GlimpseClient", "Catalog", "CLIP", "Detection", "FuzzTargets", "Imaging", "Runtime",
+        "GlimpseServer", "GlimpseClient", "Catalog", "CLIP", "Detection", "FuzzTargets", "Imaging", "Hardware",
         .product(name: "HummingbirdTesting", package: "hummingbird"),
         .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),

@@ -2,7 +2,7 @@ import Foundation
 import Imaging
 import Logging
 import ONNXRuntime
-import Runtime
+import Hardware
 import Synchronization
 
 /// A loaded CLIP model: both towers, the tokenizer and the preprocessing, ready to embed.

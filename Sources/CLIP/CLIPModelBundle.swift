@@ -1,5 +1,5 @@
 import Foundation
-import Runtime
+import Hardware
 
 /// A CLIP model folder in Immich's layout, resolved to the files of one precision:
 ///

@@ -5,7 +5,7 @@ import Foundation
 import Imaging
 import ONNXRuntime
 import Pipeline
-import Runtime
+import Hardware
 
 /// A loaded model as `/v1/hardware` and the start-up lines report it.
 public struct ModelStatus: Codable, Sendable, Equatable {

@@ -2,7 +2,7 @@ import Catalog
 import Foundation
 import Hummingbird
 import Prometheus
-import Runtime
+import Hardware
 
 /// The Prometheus registry behind `GET /metrics`: requests per route, model queues and
 /// batches, AR frames, GPU memory. It is owned by the server (not the process-wide

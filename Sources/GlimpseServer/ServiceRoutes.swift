@@ -1,7 +1,7 @@
 import Catalog
 import Foundation
 import Hummingbird
-import Runtime
+import Hardware
 
 /// Health, readiness, hardware, metrics, the web page and the API description.
 struct ServiceRoutes {

@@ -2,7 +2,7 @@ import ArgumentParser
 import Catalog
 import Foundation
 import PostgresCatalog
-import Runtime
+import Hardware
 
 /// `glimpse backup --store PATH OUT`: a consistent copy of an embedded catalog, taken online.
 struct Backup: AsyncParsableCommand {

@@ -3,7 +3,7 @@ import Detection
 import Foundation
 import Logging
 import ONNXRuntime
-import Runtime
+import Hardware
 
 /// Which YOLO detector to load. The flag is `--detector-model` because commands that also
 /// load CLIP (`glimpse detect --search`) already have CLIP's `--model`.

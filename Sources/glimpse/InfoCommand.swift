@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import ONNXRuntime
-import Runtime
+import Hardware
 
 /// `glimpse info`: versions, execution providers, the device `auto` picks, the hardware.
 struct Info: AsyncParsableCommand {

@@ -3,7 +3,7 @@ import CLIP
 import Foundation
 import Logging
 import ONNXRuntime
-import Runtime
+import Hardware
 
 /// Which CLIP model to load, at which precision, on which device.
 struct CLIPModelOptions: ParsableArguments {

@@ -4,7 +4,7 @@ import Foundation
 import Imaging
 import Logging
 import ONNXRuntime
-import Runtime
+import Hardware
 
 /// `glimpse models verify`: how close a model folder's FP16 and INT8 files come to its FP32
 /// files on the user's own images and texts — the check to run before trusting a quantized

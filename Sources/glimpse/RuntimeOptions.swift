@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import ONNXRuntime
-import Runtime
+import Hardware
 
 /// Options shared by every command that runs a model. Each flag falls back to a
 /// `GLIMPSE_*` environment variable, then to its default.

@@ -6,7 +6,7 @@ import Foundation
 import GlimpseServer
 import Logging
 import ONNXRuntime
-import Runtime
+import Hardware
 
 /// `glimpse serve`: the HTTP API, the AR WebSocket stream and the web page.
 struct Serve: AsyncParsableCommand {

@@ -1,7 +1,7 @@
 import Foundation
 import Imaging
 import ONNXRuntime
-import Runtime
+import Hardware
 import Testing
 
 @testable import CLIP

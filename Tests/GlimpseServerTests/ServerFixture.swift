@@ -7,7 +7,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import ONNXRuntime
-import Runtime
+import Hardware
 
 /// A server over the tiny demo models (models/test) and a fresh SQLite catalog, for route
 /// tests through HummingbirdTesting.

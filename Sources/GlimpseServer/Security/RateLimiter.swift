@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
 import NIOConcurrencyHelpers
-import Runtime
+import Hardware
 
 /// Requests per second allowed to one client, with a burst allowance (`--rate-limit`,
 /// `--rate-burst`).

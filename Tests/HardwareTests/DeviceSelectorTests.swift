@@ -1,7 +1,7 @@
 import ONNXRuntime
 import Testing
 
-@testable import Runtime
+@testable import Hardware
 
 @Suite struct DeviceSelectorTests {
   let cpuOnly = ["CPUExecutionProvider"]
