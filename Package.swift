@@ -90,14 +90,18 @@ let package = Package(
     // Multi-object tracking: ByteTrack as Ultralytics implements it (Kalman filter, two-stage
     // association, Jonker-Volgenant assignment), with no dependency.
     .target(name: "Tracking"),
-    // Detection with distances, and detect-then-search (crops embedded by CLIP, catalog
-    // matches): the logic the CLI and the server share.
-    .target(name: "Pipeline", dependencies: ["Catalog", "CLIP", "Detection", "Imaging", "Tracking"]),
+    // The application layer the CLI and the server both call: visual search (decode for CLIP,
+    // prepare, embed, search), object detection (distances, crop search, stream tracking),
+    // and the dynamic batcher the server puts in front of the models.
+    .target(
+      name: "Services",
+      dependencies: ["Catalog", "CLIP", "Detection", "Imaging", "ONNXRuntime", "Tracking"]
+    ),
     // The HTTP server: routes, the AR WebSocket stream, the web page, metrics, limits.
     .target(
       name: "GlimpseServer",
       dependencies: [
-        "Catalog", "CLIP", "Detection", "Imaging", "ONNXRuntime", "Pipeline", "Hardware", "Tracking",
+        "Catalog", "CLIP", "Detection", "Imaging", "ONNXRuntime", "Services", "Hardware", "Tracking",
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "HummingbirdCore", package: "hummingbird"),
         .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -139,9 +143,9 @@ let package = Package(
     .executableTarget(
       name: "glimpse",
       dependencies: [
-        "Catalog", "CLIP", "Detection", "GlimpseClient", "GlimpseServer", "Imaging", "ONNXRuntime",
-        "Pipeline",
-        "PostgresCatalog", "Hardware",
+        "Catalog", "CLIP", "Detection", "GlimpseClient", "GlimpseServer", "Hardware", "Imaging",
+        "ONNXRuntime",
+        "PostgresCatalog", "Services",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
         .product(name: "Logging", package: "swift-log"),
@@ -149,6 +153,9 @@ let package = Package(
     ),
     .testTarget(name: "ONNXRuntimeTests", dependencies: ["ONNXRuntime"]),
     .testTarget(name: "HardwareTests", dependencies: ["Hardware"]),
+    .testTarget(
+      name: "ServicesTests",
+      dependencies: ["Services", "Catalog", "CLIP", "Detection", "Imaging", "ONNXRuntime"]),
     .testTarget(name: "TokenizersTests", dependencies: ["CLIP", "Tokenizers"], exclude: ["Fixtures"]),
     .testTarget(
       name: "CLIPTests", dependencies: ["CLIP", "Imaging", "ONNXRuntime", "Hardware"], exclude: ["Fixtures"]),
@@ -160,7 +167,7 @@ let package = Package(
     .testTarget(
       name: "GlimpseCLITests",
       dependencies: [
-        "Catalog", "Imaging", "Pipeline",
+        "Catalog", "Imaging", "Services",
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "HummingbirdTesting", package: "hummingbird"),
         .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
@@ -172,7 +179,8 @@ let package = Package(
     .testTarget(
       name: "GlimpseServerTests",
       dependencies: [
-        "GlimpseServer", "GlimpseClient", "Catalog", "CLIP", "Detection", "FuzzTargets", "Imaging", "Hardware",
+        "GlimpseServer", "GlimpseClient", "Catalog", "CLIP", "Detection", "FuzzTargets", "Imaging",
+        "Hardware",
         .product(name: "HummingbirdTesting", package: "hummingbird"),
         .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
@@ -180,7 +188,7 @@ let package = Package(
     ),
     .testTarget(
       name: "TrackingTests",
-      dependencies: ["Tracking", "Catalog", "CLIP", "Detection", "Imaging", "ONNXRuntime", "Pipeline"],
+      dependencies: ["Tracking", "Catalog", "CLIP", "Detection", "Imaging", "ONNXRuntime", "Services"],
       exclude: ["Fixtures"]),
     .testTarget(name: "ImagingTests", dependencies: ["Imaging", "ONNXRuntime"], exclude: ["Fixtures"]),
   ]

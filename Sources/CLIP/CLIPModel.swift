@@ -1,8 +1,8 @@
 import Foundation
+import Hardware
 import Imaging
 import Logging
 import ONNXRuntime
-import Hardware
 import Synchronization
 
 /// A loaded CLIP model: both towers, the tokenizer and the preprocessing, ready to embed.

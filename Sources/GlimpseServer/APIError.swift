@@ -6,7 +6,7 @@ import Hummingbird
 import Imaging
 import NIOCore
 import NIOHTTP1
-import Hardware
+import Services
 
 /// An error answered to the client as `{"error": {"code", "message"}}` with its HTTP status
 /// (on the OpenAI-compatible routes, OpenAI's shape: `OpenAIErrorBody`).

@@ -4,7 +4,7 @@ import Imaging
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
-import Pipeline
+import Services
 
 /// One AR client's WebSocket: JPEG frames in (binary), settings in (text JSON), one answer
 /// out per processed frame.
@@ -137,7 +137,8 @@ struct ARStreamSession {
       return try await state.pixelBudget.withLedger {
         let image = try await services.decodeImage(frame.data)
         let objects = try await frame.settings.run(
-          on: image, services: services, stream: tracker.map { ($0, frame.number) })
+          on: image, services: services, stream: tracker.map { StreamFrame(tracker: $0, frame: frame.number) }
+        )
         state.metrics.arFrame(dropped: false)
         return encode(
           DetectionResponse(

@@ -3,7 +3,7 @@ import Detection
 import Foundation
 import Hummingbird
 import Imaging
-import Pipeline
+import Services
 
 /// `POST /v1/detect`: objects in an image with distance estimates and, optionally, the
 /// catalog's nearest items for each object.
@@ -40,9 +40,7 @@ struct DetectRoutes {
 
   /// The stream's tracker and frame number when the request names a stream; tracking
   /// settings without one are an error rather than silently ignored.
-  private func tracking(_ streamID: String?, query: QueryReader) throws -> (
-    tracker: StreamTracker, frame: Int
-  )? {
+  private func tracking(_ streamID: String?, query: QueryReader) throws -> StreamFrame? {
     let fields = try TrackingFields(query: query)
     guard let streamID else {
       guard fields.isEmpty else { throw APIError.invalidParameter("tracking settings need a 'stream_id'") }
@@ -113,7 +111,7 @@ struct DetectionSettings: Sendable {
     let fieldOfView = try Bounds.check(fieldOfView, "fov_deg", in: 0...180, open: true)
     let focalPixels = try Bounds.check(focalPixels, "focal_px", in: 0...1e6, open: true)
     if let classes, !classes.isEmpty {
-      options.classes = try ObjectDetectionPipeline(detector: services.detector).classIndices(classes)
+      options.classes = try services.objects.classIndices(classes)
     }
     if let focalPixels {
       distance.focal = .pixels(focalPixels)
@@ -133,28 +131,20 @@ struct DetectionSettings: Sendable {
   /// Detections in `image`, with catalog matches (for the most confident objects) when
   /// `search` is on. With a stream's tracker, the objects are its confirmed tracks and the
   /// matches its cached ones, searched again only when due.
-  func run(on image: RGBImage, services: ModelServices, stream: (tracker: StreamTracker, frame: Int)? = nil)
+  func run(on image: RGBImage, services: ModelServices, stream: StreamFrame? = nil)
     async throws -> [DetectedObject]
   {
     var options = options
     if stream != nil && confidenceIsDefault {
       options.confidenceThreshold = TrackingSettings.detectionConfidence
     }
-    var objects = try await services.detect(image, options: options, distance: distance)
-    if let stream { objects = stream.tracker.track(objects, frame: stream.frame) }
-    guard search, !objects.isEmpty else { return objects }
     // The crops go through the server's batcher, shared with every other request.
-    let cropSearch = CropSearch(
-      embedImages: { try await services.embedImages($0) }, store: services.store,
-      maxBatch: services.limits.maxBatch)
-    if let stream {
-      return try await stream.tracker.attachMatches(
-        to: objects, in: image, frame: stream.frame, search: cropSearch, k: k,
-        rematchLimit: Self.maxSearchedObjects)
-    }
-    let searched = try await cropSearch.attachMatches(
-      to: Array(objects.prefix(Self.maxSearchedObjects)), in: image, k: k)
-    objects.replaceSubrange(0..<searched.count, with: searched)
-    return objects
+    let objectSearch =
+      search
+      ? ObjectSearch(
+        crops: services.visual.cropSearch(maxBatch: services.limits.maxBatch), k: k,
+        maxObjects: Self.maxSearchedObjects) : nil
+    return try await services.objects.detect(
+      image, options: options, distance: distance, search: objectSearch, stream: stream)
   }
 }

@@ -30,19 +30,19 @@ struct EmbedRoutes {
     let embeddings: [[Float]]
     switch try await RequestPayload.read(request, limits: limits) {
     case .image(let data):
-      embeddings = try await services.embedImages([services.decodeForCLIP(data)])
+      embeddings = try await services.visual.embed(images: [services.decodeForCLIP(data)])
     case .multipart(let form):
       let parts = form.all("image")
       guard !parts.isEmpty else { throw APIError.badRequest("the multipart body has no 'image' field") }
       try limits.checkBatch(parts.count)
-      embeddings = try await services.embedImages(services.decodeAllForCLIP(parts.map(\.data)))
+      embeddings = try await services.visual.embed(images: services.decodeAllForCLIP(parts.map(\.data)))
     case .json(let data):
       let body = try JSONBody.decode(EmbedRequest.self, from: data)
       switch (body.images, body.texts) {
       case (let images?, nil):
         try limits.checkBatch(images.count)
         let bytes = try images.enumerated().map { try decodeBase64Image($1, field: "images[\($0)]") }
-        embeddings = try await services.embedImages(services.decodeAllForCLIP(bytes))
+        embeddings = try await services.visual.embed(images: services.decodeAllForCLIP(bytes))
       case (nil, let texts?):
         try limits.checkBatch(texts.count)
         embeddings = try await services.embedTexts(texts)
@@ -79,7 +79,7 @@ struct EmbedRoutes {
     }
     try services.limits.checkBatch(labels.count)
     let image = try await services.decodeForCLIP(imageData)
-    async let imageEmbedding = services.embedImages([image])
+    async let imageEmbedding = services.visual.embed(images: [image])
     async let labelEmbeddings = services.embedTexts(labels)
     let probabilities = try await services.clip.zeroShotProbabilities(
       image: imageEmbedding[0], labels: labelEmbeddings)

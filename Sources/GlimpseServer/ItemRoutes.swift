@@ -4,7 +4,7 @@ import Foundation
 import Hummingbird
 import Imaging
 import NIOFoundationCompat
-import Pipeline
+import Services
 
 /// `/v1/items`: the catalog's items, created from an image or a precomputed embedding.
 struct ItemRoutes {
@@ -256,7 +256,7 @@ struct ItemRoutes {
         fullSize ? try await services.decodeImage(image) : try await services.decodeForCLIP(image)
       async let thumbnail =
         state.configuration.thumbnails ? try? offload { try Thumbnail.jpeg(of: decoded) } : nil
-      let embedding = try await services.embedImages([decoded])[0]
+      let embedding = try await services.visual.embed(images: [decoded])[0]
       return (embedding, await thumbnail, decoded)
     default:
       throw APIError.badRequest("send exactly one of 'embedding' and 'image'")
@@ -284,11 +284,9 @@ struct ItemRoutes {
     guard let maxObjects, let image else { return nil }
     var options = DetectionOptions()
     options.maxDetections = maxObjects
-    let detected = try await services.detect(image, options: options, distance: DistanceEstimator())
-    let crops = CropSearch(
-      embedImages: { try await services.embedImages($0) }, store: services.store,
-      maxBatch: services.limits.maxBatch)
-    return try await crops.replaceObjects(of: item, with: detected, in: image)
+    return try await services.objects.replaceObjects(
+      of: item, image: image, options: options,
+      crops: services.visual.cropSearch(maxBatch: services.limits.maxBatch))
   }
 
   private func validatedID(_ id: String) throws -> String {

@@ -2,10 +2,10 @@ import CLIP
 import Catalog
 import Detection
 import Foundation
+import Hardware
 import Imaging
 import ONNXRuntime
-import Pipeline
-import Hardware
+import Services
 
 /// A loaded model as `/v1/hardware` and the start-up lines report it.
 public struct ModelStatus: Codable, Sendable, Equatable {
@@ -60,18 +60,15 @@ public struct LoadedModels: Sendable {
   }
 }
 
-/// One image to detect on, with its request's settings: requests with equal settings share
-/// a model run.
-struct DetectionJob: Sendable {
-  var image: RGBImage
-  var options: DetectionOptions
-}
-
-/// The loaded models behind dynamic batchers: every route goes through here, so concurrent
-/// requests share model runs and a full queue answers 429.
+/// The application services (`VisualSearchService`, `ObjectDetectionService`) over the loaded
+/// models, each model behind a dynamic batcher so that concurrent requests share model runs
+/// and a full queue answers 429. What stays here is the server's side: the pixel budget and
+/// the request limits checked before any model work.
 final class ModelServices: Sendable {
   let models: LoadedModels
   let limits: RequestLimits
+  let visual: VisualSearchService
+  let objects: ObjectDetectionService
   /// Takes prepared images (`CLIPModel.preparedImage`): the batch run then only copies.
   private let imageBatcher: DynamicBatcher<Tensor, [Float]>
   private let textBatcher: DynamicBatcher<String, [Float]>
@@ -87,40 +84,58 @@ final class ModelServices: Sendable {
     self.pixelBudget = pixelBudget
     let options = BatchingOptions(
       maxBatch: limits.maxBatch, maxWait: maxWait, queueLength: limits.queueLength)
-    let clip = models.clip
-    let detector = models.detector
-    imageBatcher = DynamicBatcher(
-      name: "clip-visual", options: options, observer: metrics.batcherObserver(model: "clip-visual"),
-      othersInFlight: othersInFlight
-    ) { try clip.embed(preparedImages: $0) }
-    textBatcher = DynamicBatcher(
-      name: "clip-textual", options: options, observer: metrics.batcherObserver(model: "clip-textual"),
-      othersInFlight: othersInFlight
-    ) { try clip.embedTexts($0) }
-    detectionBatcher = DynamicBatcher(
-      name: "detector", options: options, observer: metrics.batcherObserver(model: "detector"),
-      othersInFlight: othersInFlight
-    ) { try Self.detect($0, with: detector) }
+    func batcher<Input, Output>(_ name: String, run: @escaping @Sendable ([Input]) throws -> [Output])
+      -> DynamicBatcher<Input, Output>
+    {
+      DynamicBatcher(
+        name: name, options: options, observer: metrics.batcherObserver(model: name),
+        othersInFlight: othersInFlight, run: run)
+    }
+    let (clip, detector) = (models.clip, models.detector)
+    let imageBatcher: DynamicBatcher<Tensor, [Float]> = batcher("clip-visual") {
+      try clip.embed(preparedImages: $0)
+    }
+    let textBatcher: DynamicBatcher<String, [Float]> = batcher("clip-textual") { try clip.embedTexts($0) }
+    let detectionBatcher: DynamicBatcher<DetectionJob, [Detection]> = batcher("detector") {
+      try detector.detect($0)
+    }
+    (self.imageBatcher, self.textBatcher, self.detectionBatcher) = (
+      imageBatcher, textBatcher, detectionBatcher
+    )
+    visual = VisualSearchService(
+      clip: clip, store: models.store, steps: OffloadedSteps(),
+      embedPrepared: { try await Self.submit($0, to: imageBatcher) },
+      embedTexts: { try await Self.submit($0, to: textBatcher) })
+    objects = ObjectDetectionService(classNames: detector.classNames) { image, options in
+      try await Self.submit([DetectionJob(image: image, options: options)], to: detectionBatcher)[0]
+    }
+  }
+
+  /// Inputs through `batcher`, timed as the batcher's model (queue and run) and its run.
+  private static func submit<Input, Output>(_ inputs: [Input], to batcher: DynamicBatcher<Input, Output>)
+    async throws -> [Output]
+  {
+    try await RequestTimings.measure(batcher.name) {
+      try await batcher.submit(inputs, ran: RequestTimings.runReport(batcher.name))
+    }
   }
 
   var clip: CLIPModel { models.clip }
   var store: any CatalogStore { models.store }
   var detector: YOLODetector { models.detector }
 
-  /// Decodes an image for CLIP: JPEGs are decoded at a reduced DCT scale when much larger
-  /// than the model's input (docs/clip.md).
-  func decodeForCLIP(_ data: Data) async throws -> RGBImage {
-    try await decodeImage(data, minimumShortSide: clip.fastDecodeShortSide)
-  }
-
-  /// Decodes image bytes off the cooperative threads, within the pixel limit, after reserving
-  /// the decoded size (read from the header) from the server's pixel budget.
-  func decodeImage(_ data: Data, minimumShortSide: Int? = nil) async throws -> RGBImage {
-    let decoder = ImageDecoder(
-      options: .init(maxPixels: limits.maxPixels, minimumShortSide: minimumShortSide))
+  /// Decodes an image for CLIP (`VisualSearchService.decoder`): a large JPEG at a reduced
+  /// DCT scale, unless `fullSize` (boxes of detected objects are in full-size pixels).
+  func decodeForCLIP(_ data: Data, fullSize: Bool = false) async throws -> RGBImage {
+    let decoder = visual.decoder(maxPixels: limits.maxPixels, fullSize: fullSize)
     let size = try decoder.decodedSize(data)
     try pixelBudget.reserve(size.width * size.height)
-    return try await RequestTimings.measure("decode") { try await offload { try decoder.decode(data) } }
+    return try await visual.decode(data, with: decoder)
+  }
+
+  /// Decodes an image at full size, within the pixel limit and the pixel budget.
+  func decodeImage(_ data: Data) async throws -> RGBImage {
+    try await decodeForCLIP(data, fullSize: true)
   }
 
   /// Decodes several images for CLIP concurrently (each on its own thread), in order.
@@ -135,59 +150,14 @@ final class ModelServices: Sendable {
     }
   }
 
-  /// Resizing and packing happen here, on the request's side, in parallel with other
-  /// requests and with the model run in progress; the batcher's thread only runs the model.
-  func embedImages(_ images: [RGBImage]) async throws -> [[Float]] {
-    let clip = self.clip
-    let prepared = try await RequestTimings.measure("prepare") {
-      try await offload { try images.map(clip.preparedImage) }
-    }
-    return try await RequestTimings.measure("clip-visual") {
-      try await imageBatcher.submit(prepared, ran: RequestTimings.runReport("clip-visual"))
-    }
-  }
-
+  /// Texts embedded within the request limits: none empty, none over the length limit.
   func embedTexts(_ texts: [String]) async throws -> [[Float]] {
     for text in texts where text.count > limits.maxTextLength {
       throw APIError.badRequest(
         "a text of \(text.count) characters is over the limit of \(limits.maxTextLength)")
     }
     guard texts.allSatisfy({ !$0.isEmpty }) else { throw APIError.badRequest("empty text") }
-    return try await RequestTimings.measure("clip-textual") {
-      try await textBatcher.submit(texts, ran: RequestTimings.runReport("clip-textual"))
-    }
-  }
-
-  /// Detections with distance estimates (by `distance`) in one decoded image.
-  func detect(_ image: RGBImage, options: DetectionOptions, distance: DistanceEstimator) async throws
-    -> [DetectedObject]
-  {
-    let job = DetectionJob(image: image, options: options)
-    let detections = try await RequestTimings.measure("detector") {
-      try await detectionBatcher.submit([job], ran: RequestTimings.runReport("detector"))
-    }[0]
-    return detections.map {
-      DetectedObject($0, distanceMetres: distance.distance(to: $0, imageHeight: image.height))
-    }
-  }
-
-  /// Runs a batch of detection jobs: jobs with the same settings go through the model
-  /// together; answers come back in job order.
-  private static func detect(_ jobs: [DetectionJob], with detector: YOLODetector) throws -> [[Detection]] {
-    var results = [[Detection]](repeating: [], count: jobs.count)
-    var groups: [(options: DetectionOptions, indices: [Int])] = []
-    for (index, job) in jobs.enumerated() {
-      if let group = groups.firstIndex(where: { $0.options == job.options }) {
-        groups[group].indices.append(index)
-      } else {
-        groups.append((job.options, [index]))
-      }
-    }
-    for group in groups {
-      let answers = try detector.detect(group.indices.map { jobs[$0].image }, options: group.options)
-      for (index, answer) in zip(group.indices, answers) { results[index] = answer }
-    }
-    return results
+    return try await visual.embed(texts: texts)
   }
 
   /// Refuses new model work; what is queued still finishes.
@@ -195,6 +165,14 @@ final class ModelServices: Sendable {
     imageBatcher.close()
     textBatcher.close()
     detectionBatcher.close()
+  }
+}
+
+/// The server's steps: blocking work off the cooperative threads (`offload`), each step timed
+/// for the `Server-Timing` header.
+struct OffloadedSteps: ServiceSteps {
+  func run<T: Sendable>(_ step: String, _ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await RequestTimings.measure(step) { try await offload(work) }
   }
 }
 

@@ -36,7 +36,7 @@ struct OpenAIRoutes {
       for (index, input) in inputs.enumerated() {
         bytes.append(try await imageBytes(input, param: "input[\(index)]"))
       }
-      vectors = try await services.embedImages(services.decodeAllForCLIP(bytes))
+      vectors = try await services.visual.embed(images: services.decodeAllForCLIP(bytes))
       tokens = 0
     }
     let format = body.encodingFormat ?? .float

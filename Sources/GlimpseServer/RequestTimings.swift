@@ -2,7 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOConcurrencyHelpers
-import Hardware
+import Services
 
 /// Where one request's time went, sent back in a `Server-Timing` header (W3C Server Timing):
 /// `decode;dur=1.31, prepare;dur=0.95, clip-visual-run;dur=1.92;desc="batch of 3", clip-visual;dur=2.40, total;dur=5.02`.

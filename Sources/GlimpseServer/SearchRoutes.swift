@@ -49,12 +49,14 @@ struct SearchRoutes {
       k = try validatedK(query.int("k", in: Int.min...Int.max), limits: limits)
       filter = try FilterBody.parse(query.string("filter"))
       byParent = try groupsByParent(query.string("group_by"))
-      vector = try await services.embedImages([services.decodeForCLIP(data)])[0]
+      vector = try await services.visual.embed(images: [services.decodeForCLIP(data)])[0]
     case .multipart(let form):
       k = try validatedK(form.first("k")?.text.map(parseK), limits: limits)
       filter = try FilterBody.parse(form.first("filter")?.text)
       byParent = try groupsByParent(form.first("group_by")?.text)
-      vector = try await services.embedImages([services.decodeForCLIP(RequestPayload.image(in: form))])[0]
+      vector = try await services.visual.embed(images: [
+        services.decodeForCLIP(RequestPayload.image(in: form))
+      ])[0]
     case .json(let data):
       let body = try JSONBody.decode(SearchRequest.self, from: data)
       k = try validatedK(body.k, limits: limits)
@@ -62,10 +64,8 @@ struct SearchRoutes {
       byParent = try groupsByParent(body.groupBy)
       vector = try await queryVector(body, services: services)
     }
-    let results =
-      byParent
-      ? try await services.store.searchGroupedByParent(vector: vector, k: k, filter: filter)
-      : try await services.store.search(vector: vector, k: k, filter: filter)
+    let results = try await services.visual.search(
+      vector: vector, k: k, filter: filter, groupByParent: byParent)
     return JSONBody.response(
       SearchResponse(results: results, tookMilliseconds: started.duration(to: .now).milliseconds))
   }
@@ -92,7 +92,7 @@ struct SearchRoutes {
       return try await services.embedTexts([text])[0]
     case (nil, let image?, nil):
       let data = try decodeBase64Image(image, field: "image")
-      return try await services.embedImages([services.decodeForCLIP(data)])[0]
+      return try await services.visual.embed(images: [services.decodeForCLIP(data)])[0]
     case (nil, nil, let embedding?):
       return embedding
     default:

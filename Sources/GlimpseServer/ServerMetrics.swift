@@ -1,8 +1,9 @@
 import Catalog
 import Foundation
+import Hardware
 import Hummingbird
 import Prometheus
-import Hardware
+import Services
 
 /// The Prometheus registry behind `GET /metrics`: requests per route, model queues and
 /// batches, AR frames, GPU memory. It is owned by the server (not the process-wide

@@ -1,7 +1,7 @@
 import Foundation
+import Hardware
 import Logging
 import NIOConcurrencyHelpers
-import Hardware
 
 /// Where the server is in its life: loading models, ready, failed to load, or stopping.
 /// `/readyz` and every model route read it; the server listens from the first moment, so

@@ -1,7 +1,7 @@
 import Catalog
 import Foundation
-import Hummingbird
 import Hardware
+import Hummingbird
 
 /// Health, readiness, hardware, metrics, the web page and the API description.
 struct ServiceRoutes {

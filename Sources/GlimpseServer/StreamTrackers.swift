@@ -1,5 +1,5 @@
 import Foundation
-import Pipeline
+import Services
 
 /// The trackers of detect requests that carry a `stream_id`: one per stream, so that a
 /// client posting the frames of a video one request at a time gets track ids and per-track
@@ -31,9 +31,7 @@ final class StreamTrackers: @unchecked Sendable {
 
   /// The stream's tracker with `fields` applied, and the number of this frame in the stream
   /// (1 for a new stream).
-  func next(_ id: String, fields: TrackingFields, now: ContinuousClock.Instant = .now) throws -> (
-    StreamTracker, frame: Int
-  ) {
+  func next(_ id: String, fields: TrackingFields, now: ContinuousClock.Instant = .now) throws -> StreamFrame {
     try Self.validate(id)
     return try lock.withLock {
       entries = entries.filter { now - $0.value.lastUsed < idleExpiry }
@@ -47,7 +45,7 @@ final class StreamTrackers: @unchecked Sendable {
       entry.frames += 1
       entry.lastUsed = now
       entries[id] = entry
-      return (entry.tracker, entry.frames)
+      return StreamFrame(tracker: entry.tracker, frame: entry.frames)
     }
   }
 

@@ -1,4 +1,4 @@
-import Pipeline
+import Services
 import Tracking
 
 /// The tracking settings a request or an AR settings message may carry, each optional: a

@@ -1,8 +1,8 @@
 import ArgumentParser
 import Catalog
 import Foundation
-import PostgresCatalog
 import Hardware
+import PostgresCatalog
 
 /// `glimpse backup --store PATH OUT`: a consistent copy of an embedded catalog, taken online.
 struct Backup: AsyncParsableCommand {

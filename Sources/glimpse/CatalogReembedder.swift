@@ -2,7 +2,7 @@ import CLIP
 import Catalog
 import Foundation
 import Imaging
-import Pipeline
+import Services
 
 /// `glimpse index --reembed`: embeds every item of a catalog again with another model, from
 /// the source file the item was indexed from, then switches the catalog to that model in one
@@ -93,10 +93,8 @@ struct CatalogReembedder {
     if let hash = item.contentHash, ContentHash.sha256Hex(data) != hash {
       return .failure(SourceProblem(reason: "source file \(path) changed since it was indexed"))
     }
-    var options = ImageDecoder.Options()
-    if !fullSize { options.minimumShortSide = clip.fastDecodeShortSide }
     do {
-      return .success(try ImageDecoder(options: options).decode(data))
+      return .success(try VisualSearchService.decoder(for: clip, fullSize: fullSize).decode(data))
     } catch {
       return .failure(SourceProblem(reason: "source file \(path) cannot be decoded: \(error)"))
     }

@@ -4,7 +4,7 @@ import Detection
 import Foundation
 import Imaging
 import Logging
-import Pipeline
+import Services
 
 /// `glimpse detect`: YOLO detections with distance estimates, optionally drawn onto a JPEG
 /// (`--annotate`) and looked up in the catalog (`--search K`).
@@ -122,25 +122,25 @@ struct Detect: AsyncParsableCommand {
   private func detectLocal() async throws -> [DetectionReport] {
     let logger = clipModel.logger("glimpse.detect")
     let detector = try detectorOptions.load(runtime: clipModel.runtime, logger: logger)
-    let pipeline = ObjectDetectionPipeline(detector: detector, distance: DistanceEstimator(focal: focal))
-    let options = try detectionOptions(pipeline)
-    let search = try await cropSearch(pipeline, logger: logger)
+    let service = ObjectDetectionService(detector: detector)
+    let options = try detectionOptions(service)
+    let search = try await objectSearch(service, logger: logger)
     let paths = try imagePaths()
     let tracker = track ? StreamTracker() : nil
     var reports: [DetectionReport] = []
     for (index, path) in paths.enumerated() {
       do {
-        let stream = tracker.map { ($0, index + 1) }
+        let stream = tracker.map { StreamFrame(tracker: $0, frame: index + 1) }
         reports.append(
           try await detect(
-            path, annotated: annotatedPath(index, of: paths.count), pipeline, options, search, stream: stream)
+            path, annotated: annotatedPath(index, of: paths.count), service, options, search, stream: stream)
         )
       } catch {
         printError("\(path): \(error)")
         reports.append(DetectionReport(image: path, error: "\(error)"))
       }
     }
-    if let search { await closeStore(search.searcher.store) }
+    if let search { await closeStore(search.crops.store) }
     return reports
   }
 
@@ -168,31 +168,30 @@ struct Detect: AsyncParsableCommand {
     return .verticalFieldOfView(fieldOfView ?? DistanceEstimator.defaultVerticalFieldOfView)
   }
 
-  private func detectionOptions(_ pipeline: ObjectDetectionPipeline) throws -> DetectionOptions {
+  private func detectionOptions(_ service: ObjectDetectionService) throws -> DetectionOptions {
     DetectionOptions(
       confidenceThreshold: confidence ?? (track ? TrackingSettings.detectionConfidence : 0.25),
       iouThreshold: iou, classAgnostic: agnostic,
-      maxDetections: maxDetections, classes: try classes.map { try classSet($0, pipeline) })
+      maxDetections: maxDetections, classes: try classes.map { try classSet($0, service) })
   }
 
-  private func classSet(_ list: String, _ pipeline: ObjectDetectionPipeline) throws -> Set<Int> {
+  private func classSet(_ list: String, _ service: ObjectDetectionService) throws -> Set<Int> {
     do {
-      return try pipeline.classIndices(list.split(separator: ",").map(String.init))
+      return try service.classIndices(list.split(separator: ",").map(String.init))
     } catch {
       throw CLIError("\(error)")
     }
   }
 
   /// CLIP and the catalog, loaded only for `--search`.
-  private func cropSearch(_ pipeline: ObjectDetectionPipeline, logger: Logger) async throws -> (
-    searcher: CropSearch, k: Int, classes: Set<Int>?
-  )? {
+  private func objectSearch(_ service: ObjectDetectionService, logger: Logger) async throws -> ObjectSearch? {
     guard let searchCount else { return nil }
-    let classes = try searchClasses.map { try classSet($0, pipeline) }
+    let classes = try searchClasses.map { try classSet($0, service) }
     let (clip, _) = try clipModel.load(logger: logger)
     let store = try await storeOptions.open(
       model: clip.bundle.name, dimension: clip.dimension, readOnly: true)
-    return (CropSearch(clip: clip, store: store), searchCount, classes)
+    return ObjectSearch(
+      crops: VisualSearchService(clip: clip, store: store).cropSearch(), k: searchCount, classes: classes)
   }
 
   /// With several images, OUT.jpg becomes OUT-1.jpg, OUT-2.jpg, … (1-based, image order).
@@ -206,21 +205,12 @@ struct Detect: AsyncParsableCommand {
   }
 
   private func detect(
-    _ path: String, annotated: String?, _ pipeline: ObjectDetectionPipeline, _ options: DetectionOptions,
-    _ search: (searcher: CropSearch, k: Int, classes: Set<Int>?)?, stream: (StreamTracker, frame: Int)?
+    _ path: String, annotated: String?, _ service: ObjectDetectionService, _ options: DetectionOptions,
+    _ search: ObjectSearch?, stream: StreamFrame?
   ) async throws -> DetectionReport {
     let image = try decodeImage(path)
-    var objects = try pipeline.detect(image, options: options)
-    if let (tracker, frame) = stream {
-      objects = tracker.track(objects, frame: frame)
-      if let search {
-        objects = try await tracker.attachMatches(
-          to: objects, in: image, frame: frame, search: search.searcher, k: search.k, classes: search.classes)
-      }
-    } else if let search {
-      objects = try await search.searcher.attachMatches(
-        to: objects, in: image, k: search.k, classes: search.classes)
-    }
+    let objects = try await service.detect(
+      image, options: options, distance: DistanceEstimator(focal: focal), search: search, stream: stream)
     if let annotated {
       let drawn = Annotator().annotate(
         image, detections: objects.map(\.detection), distances: objects.map(\.distanceMetres))

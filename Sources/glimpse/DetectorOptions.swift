@@ -1,9 +1,9 @@
 import ArgumentParser
 import Detection
 import Foundation
+import Hardware
 import Logging
 import ONNXRuntime
-import Hardware
 
 /// Which YOLO detector to load. The flag is `--detector-model` because commands that also
 /// load CLIP (`glimpse detect --search`) already have CLIP's `--model`.

@@ -4,6 +4,7 @@ import Foundation
 import Imaging
 import Logging
 import ONNXRuntime
+import Services
 
 /// `glimpse embed`: CLIP embeddings of images and texts.
 struct Embed: AsyncParsableCommand {
@@ -83,10 +84,8 @@ struct Embed: AsyncParsableCommand {
     guard let data = FileManager.default.contents(atPath: path) else {
       throw CLIError("cannot read image \(path)")
     }
-    var options = ImageDecoder.Options()
-    if !exactDecode { options.minimumShortSide = clip.fastDecodeShortSide }
     do {
-      return try ImageDecoder(options: options).decode(data)
+      return try VisualSearchService.decoder(for: clip, fullSize: exactDecode).decode(data)
     } catch {
       throw CLIError("\(path): \(error)")
     }

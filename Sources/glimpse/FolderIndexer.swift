@@ -3,14 +3,14 @@ import Catalog
 import Detection
 import Foundation
 import Imaging
-import Pipeline
+import Services
 import Synchronization
 
 /// Indexes image files into the catalog in batches: while one batch runs through CLIP, the
 /// next is read, hashed and decoded on the other cores. Each batch is one store transaction.
 struct FolderIndexer: Sendable {
-  let clip: CLIPModel
-  let store: any CatalogStore
+  /// CLIP (called directly) and the catalog.
+  let visual: VisualSearchService
   let tags: [String]
   let metadata: [String: [String: JSONValue]]
   let batchSize: Int
@@ -84,10 +84,8 @@ struct FolderIndexer: Sendable {
   }
 
   private func decode(_ files: [Data]) -> [PreparedFile.State] {
-    var options = ImageDecoder.Options()
     // Object boxes are in the image's own pixels: the detector needs it at full size.
-    if objects == nil { options.minimumShortSide = clip.fastDecodeShortSide }
-    let decoder = ImageDecoder(options: options)
+    let decoder = visual.decoder(fullSize: objects != nil)
     return concurrentMap(files) { data in
       do {
         return .decoded(try decoder.decode(data))
@@ -106,7 +104,7 @@ struct FolderIndexer: Sendable {
       if case .decoded(let image) = prepared.state { return (prepared.file, prepared.contentHash, image) }
       return nil
     }
-    let embeddings = try embed(toEmbed.map(\.2))
+    let embeddings = try await embed(toEmbed.map(\.2))
     let newThumbnails = makeThumbnails(toEmbed.map(\.2))
     for ((entry, embedding), thumbnail) in zip(zip(toEmbed, embeddings), newThumbnails) {
       var newItem = item(entry.0, hash: entry.1, embedding: embedding)
@@ -148,10 +146,12 @@ struct FolderIndexer: Sendable {
     return concurrentMap(images) { try? Thumbnail.jpeg(of: $0) }
   }
 
-  private func embed(_ images: [RGBImage]) throws -> [[Float]] {
+  private func embed(_ images: [RGBImage]) async throws -> [[Float]] {
     guard !images.isEmpty else { return [] }
-    return try clip.embedImages(images)
+    return try await visual.embed(images: images)
   }
+
+  private var store: any CatalogStore { visual.store }
 
   private func item(_ file: ImageFile, hash: String, embedding: [Float]) -> CatalogItem {
     CatalogItem(
@@ -175,13 +175,12 @@ func concurrentMap<Element: Sendable, Result: Sendable>(
 
 /// `glimpse index --objects`: the detector and the crops' embedder.
 struct ObjectIndexing: Sendable {
-  let pipeline: ObjectDetectionPipeline
+  let service: ObjectDetectionService
   let options: DetectionOptions
   let crops: CropSearch
 
   /// Detects the objects in `parent`'s image and replaces its stored objects with them.
   func store(of parent: CatalogItem, image: RGBImage) async throws {
-    let detected = try pipeline.detect(image, options: options)
-    _ = try await crops.replaceObjects(of: parent, with: detected, in: image)
+    _ = try await service.replaceObjects(of: parent, image: image, options: options, crops: crops)
   }
 }

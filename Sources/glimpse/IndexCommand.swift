@@ -5,7 +5,7 @@ import Detection
 import Foundation
 import GlimpseServer
 import Logging
-import Pipeline
+import Services
 
 /// `glimpse index DIR`: embeds every image under a folder into the catalog, resumably.
 struct Index: AsyncParsableCommand {
@@ -86,7 +86,8 @@ struct Index: AsyncParsableCommand {
     let progress = IndexProgress(total: scan.files.count, json: json)
     for folder in scan.unreadable { progress.record(.failed(path: folder.path, reason: folder.reason)) }
     let indexer = FolderIndexer(
-      clip: clip, store: store, tags: parsedTags, metadata: metadata, batchSize: batchSize,
+      visual: VisualSearchService(clip: clip, store: store), tags: parsedTags, metadata: metadata,
+      batchSize: batchSize,
       thumbnails: thumbnails.enabled, objects: try objectIndexing(clip, store: store, logger: logger))
     try await indexer.run(scan.files) { progress.record($0) }
     await closeStore(store)
@@ -139,8 +140,8 @@ struct Index: AsyncParsableCommand {
     options.maxDetections = maxObjects
     options.confidenceThreshold = conf
     return ObjectIndexing(
-      pipeline: ObjectDetectionPipeline(detector: detector), options: options,
-      crops: CropSearch(clip: clip, store: store))
+      service: ObjectDetectionService(detector: detector), options: options,
+      crops: VisualSearchService(clip: clip, store: store).cropSearch())
   }
 
   private var parsedTags: [String] {

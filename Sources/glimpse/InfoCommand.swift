@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
-import ONNXRuntime
 import Hardware
+import ONNXRuntime
 
 /// `glimpse info`: versions, execution providers, the device `auto` picks, the hardware.
 struct Info: AsyncParsableCommand {

@@ -1,9 +1,9 @@
 import ArgumentParser
 import CLIP
 import Foundation
+import Hardware
 import Logging
 import ONNXRuntime
-import Hardware
 
 /// Which CLIP model to load, at which precision, on which device.
 struct CLIPModelOptions: ParsableArguments {

@@ -1,10 +1,10 @@
 import ArgumentParser
 import CLIP
 import Foundation
+import Hardware
 import Imaging
 import Logging
 import ONNXRuntime
-import Hardware
 
 /// `glimpse models verify`: how close a model folder's FP16 and INT8 files come to its FP32
 /// files on the user's own images and texts — the check to run before trusting a quantized

@@ -2,7 +2,7 @@ import ArgumentParser
 import Catalog
 import Foundation
 import GlimpseClient
-import Pipeline
+import Services
 
 /// `--server URL` (and `--api-key`): `embed`, `search` and `detect` ask a Glimpse server
 /// through GlimpseClient instead of loading models and the catalog here.

@@ -1,8 +1,8 @@
 import ArgumentParser
 import Foundation
+import Hardware
 import Logging
 import ONNXRuntime
-import Hardware
 
 /// Options shared by every command that runs a model. Each flag falls back to a
 /// `GLIMPSE_*` environment variable, then to its default.

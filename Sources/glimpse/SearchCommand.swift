@@ -3,6 +3,7 @@ import Catalog
 import Foundation
 import Imaging
 import Logging
+import Services
 
 /// `glimpse search`: the catalog items most similar to an image or a sentence.
 struct Search: AsyncParsableCommand {
@@ -74,19 +75,16 @@ struct Search: AsyncParsableCommand {
     let (clip, _) = try model.load(logger: logger)
     let store = try await storeOptions.open(
       model: clip.bundle.name, dimension: clip.dimension, readOnly: true)
+    let visual = VisualSearchService(clip: clip, store: store)
     let query: [Float]
     if let text {
-      query = try clip.embedTexts([text])[0]
+      query = try await visual.embed(texts: [text])[0]
     } else {
-      query = try clip.embedImages([decodeQueryImage(image!, fastDecodeShortSide: clip.fastDecodeShortSide)])[
-        0]
+      query = try await visual.embed(images: [decodeQueryImage(image!, decoder: visual.decoder())])[0]
     }
     let start = ContinuousClock.now
     do {
-      let results =
-        groupByParent
-        ? try await store.searchGroupedByParent(vector: query, k: k, filter: filter)
-        : try await store.search(vector: query, k: k, filter: filter)
+      let results = try await visual.search(vector: query, k: k, filter: filter, groupByParent: groupByParent)
       let took = start.duration(to: .now)
       await closeStore(store)
       return (results, took)
@@ -104,14 +102,12 @@ private func objectText(_ result: SearchResult) -> String {
   return "  (\(object.label) in \(parent) at \(box[0]),\(box[1])-\(box[2]),\(box[3]))"
 }
 
-func decodeQueryImage(_ path: String, fastDecodeShortSide: Int) throws -> RGBImage {
+func decodeQueryImage(_ path: String, decoder: ImageDecoder) throws -> RGBImage {
   guard let data = FileManager.default.contents(atPath: path) else {
     throw CLIError("cannot read image \(path)")
   }
-  var options = ImageDecoder.Options()
-  options.minimumShortSide = fastDecodeShortSide
   do {
-    return try ImageDecoder(options: options).decode(data)
+    return try decoder.decode(data)
   } catch {
     throw CLIError("\(path): \(error)")
   }

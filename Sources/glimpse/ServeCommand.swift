@@ -4,9 +4,9 @@ import Catalog
 import Detection
 import Foundation
 import GlimpseServer
+import Hardware
 import Logging
 import ONNXRuntime
-import Hardware
 
 /// `glimpse serve`: the HTTP API, the AR WebSocket stream and the web page.
 struct Serve: AsyncParsableCommand {

@@ -1,6 +1,6 @@
 import Foundation
 import Imaging
-import Pipeline
+import Services
 import Testing
 
 /// `glimpse detect` end to end with the demo detector (models/test/yolo-tiny): JSON, drawn

@@ -1,7 +1,7 @@
 import Catalog
 import Foundation
 import Imaging
-import Pipeline
+import Services
 import Testing
 
 /// `glimpse index --objects`: objects inside the images as items of their own.

@@ -3,11 +3,11 @@ import Catalog
 import Detection
 import Foundation
 import GlimpseServer
+import Hardware
 import Hummingbird
 import HummingbirdTesting
 import Logging
 import ONNXRuntime
-import Hardware
 
 /// A server over the tiny demo models (models/test) and a fresh SQLite catalog, for route
 /// tests through HummingbirdTesting.

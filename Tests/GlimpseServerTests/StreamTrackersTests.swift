@@ -38,7 +38,7 @@ import Testing
     let table = StreamTrackers()
     var message = ARStreamSession.SettingsMessage()
     message.match_thresh = 0.5
-    let (tracker, _) = try table.next("a", fields: TrackingFields(message: message), now: start)
+    let tracker = try table.next("a", fields: TrackingFields(message: message), now: start).tracker
     #expect(tracker.settings.byteTrack.matchThresh == 0.5)
     message.match_thresh = 2
     #expect(throws: APIError.self) {

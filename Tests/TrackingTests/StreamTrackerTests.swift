@@ -4,7 +4,7 @@ import Detection
 import Foundation
 import Imaging
 import ONNXRuntime
-import Pipeline
+import Services
 import Testing
 import Tracking
 

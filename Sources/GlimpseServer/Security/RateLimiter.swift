@@ -1,7 +1,7 @@
 import Foundation
+import Hardware
 import Hummingbird
 import NIOConcurrencyHelpers
-import Hardware
 
 /// Requests per second allowed to one client, with a burst allowance (`--rate-limit`,
 /// `--rate-burst`).

@@ -1,6 +1,6 @@
 import Testing
 
-@testable import Hardware
+@testable import Services
 
 /// The batcher's policy on made-up instants: no threads, no sleeps, no clock.
 @Suite struct BatchQueueTests {

@@ -1,5 +1,5 @@
 import Foundation
-import Hardware
+import Services
 import Testing
 
 /// The batcher merges concurrent requests into runs, returns each request its own outputs,

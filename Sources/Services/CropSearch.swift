@@ -1,4 +1,3 @@
-import CLIP
 import Catalog
 import Imaging
 
@@ -17,10 +16,6 @@ public struct CropSearch: Sendable {
   public var maxBatch: Int
   public static let defaultMargin: Float = 0.1
 
-  public init(clip: CLIPModel, store: any CatalogStore, margin: Float = defaultMargin, maxBatch: Int = 32) {
-    self.init(embedImages: { try clip.embedImages($0) }, store: store, margin: margin, maxBatch: maxBatch)
-  }
-
   public init(
     embedImages: @escaping Embed, store: any CatalogStore, margin: Float = defaultMargin, maxBatch: Int = 32
   ) {
@@ -30,13 +25,13 @@ public struct CropSearch: Sendable {
     self.maxBatch = max(1, maxBatch)
   }
 
-  /// `objects` with `matches` set (top `k`) for those whose class is in `classes` (all when
-  /// nil); the others are returned unchanged.
+  /// `objects` with `matches` set (top `k`) for the first `limit` of those whose class is in
+  /// `classes` (all when nil); the others are returned unchanged.
   public func attachMatches(
-    to objects: [DetectedObject], in image: RGBImage, k: Int, classes: Set<Int>? = nil,
+    to objects: [DetectedObject], in image: RGBImage, k: Int, classes: Set<Int>? = nil, limit: Int = .max,
     filter: SearchFilter = SearchFilter()
   ) async throws -> [DetectedObject] {
-    let selected = objects.indices.filter { classes?.contains(objects[$0].classID) ?? true }
+    let selected = objects.indices.filter { classes?.contains(objects[$0].classID) ?? true }.prefix(limit)
     let crops = selected.map { crop(objects[$0], from: image) }
     let embeddings = try await embed(crops)
     var result = objects
