@@ -17,7 +17,10 @@ let package = Package(
     .package(url: "https://github.com/vapor/postgres-nio", from: "1.21.0"),
     .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
     .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.0"),
-    .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+    // NIO and HTTP types: already resolved through Hummingbird, named here because the server,
+    // the client and the tests import them.
+    .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+    .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
     .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"),
     .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.0"),
@@ -50,7 +53,10 @@ let package = Package(
     // CLIP: model folders, tokenizer, image and text encoders, zero-shot classification.
     .target(
       name: "CLIP",
-      dependencies: ["CZlib", "Imaging", "ONNXRuntime", "Hardware", "Tokenizers"]
+      dependencies: [
+        "CZlib", "Hardware", "Imaging", "ONNXRuntime", "Tokenizers",
+        .product(name: "Logging", package: "swift-log"),
+      ]
     ),
     // FAISS's HNSW index (Debian libfaiss-dev, a static library) behind a C interface.
     .target(
@@ -64,23 +70,34 @@ let package = Package(
     ),
     // Half-float dot products (AVX2/F16C with a portable fallback) for the exact scan.
     .target(name: "CVectorKernels"),
+    // The one executor for blocking work (`offload`, over NIO's blocking thread pool).
+    .target(
+      name: "BlockingWork",
+      dependencies: [
+        .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+      ]
+    ),
     // The catalog: store interface, embedded SQLite store, exact and HNSW vector indexes.
     .target(
       name: "Catalog",
       dependencies: [
-        "CFaissBridge", "CVectorKernels", .product(name: "GRDB", package: "GRDB.swift"),
+        "BlockingWork", "CFaissBridge", "CVectorKernels", .product(name: "GRDB", package: "GRDB.swift"),
         .product(name: "Logging", package: "swift-log"),
       ]
     ),
     // The catalog in PostgreSQL with pgvector, for catalogs shared by several servers.
     .target(
       name: "PostgresCatalog",
-      dependencies: ["Catalog", .product(name: "PostgresNIO", package: "postgres-nio")]
+      dependencies: [
+        "Catalog", .product(name: "PostgresNIO", package: "postgres-nio"),
+        .product(name: "Logging", package: "swift-log"),
+      ]
     ),
     // Device selection and hardware probe (CPU, CUDA through NVML).
     .target(
       name: "Hardware",
-      dependencies: ["ONNXRuntime", .product(name: "Logging", package: "swift-log")]
+      dependencies: ["ONNXRuntime"]
     ),
     // YOLO detection: Ultralytics exports, letterbox, NMS, distance estimates.
     .target(
@@ -101,12 +118,17 @@ let package = Package(
     .target(
       name: "GlimpseServer",
       dependencies: [
-        "Catalog", "CLIP", "Detection", "Imaging", "ONNXRuntime", "Services", "Hardware", "Tracking",
+        "BlockingWork", "Catalog", "CLIP", "Detection", "Hardware", "Imaging", "ONNXRuntime", "Services",
+        "Tracking",
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "HummingbirdCore", package: "hummingbird"),
         .product(name: "HummingbirdTLS", package: "hummingbird"),
         .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
-        .product(name: "Metrics", package: "swift-metrics"),
+        .product(name: "HTTPTypes", package: "swift-http-types"),
+        .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOFoundationCompat", package: "swift-nio"),
+        .product(name: "NIOHTTP1", package: "swift-nio"),
         .product(name: "MultipartKit", package: "multipart-kit"),
         .product(name: "NIOSSL", package: "swift-nio-ssl"),
         .product(name: "Crypto", package: "swift-crypto"),
@@ -128,8 +150,10 @@ let package = Package(
         .product(
           name: "OpenAPIURLSession", package: "swift-openapi-urlsession",
           condition: .when(platforms: [.macOS, .iOS, .tvOS, .watchOS, .visionOS])),
-        .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        .product(name: "HTTPTypes", package: "swift-http-types"),
         .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+        .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+        .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "Logging", package: "swift-log"),
       ],
       exclude: ["openapi-generator-config.yaml", "Generated/openapi.sha256"]
@@ -143,16 +167,23 @@ let package = Package(
     .executableTarget(
       name: "glimpse",
       dependencies: [
-        "Catalog", "CLIP", "Detection", "GlimpseClient", "GlimpseServer", "Hardware", "Imaging",
+        "BlockingWork", "Catalog", "CLIP", "Detection", "GlimpseClient", "GlimpseServer", "Hardware",
+        "Imaging",
         "ONNXRuntime",
         "PostgresCatalog", "Services",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
         .product(name: "Logging", package: "swift-log"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOHTTP1", package: "swift-nio"),
       ]
     ),
     .testTarget(name: "ONNXRuntimeTests", dependencies: ["ONNXRuntime"]),
-    .testTarget(name: "HardwareTests", dependencies: ["Hardware"]),
+    .testTarget(
+      name: "BlockingWorkTests",
+      dependencies: ["BlockingWork", .product(name: "NIOCore", package: "swift-nio")]
+    ),
+    .testTarget(name: "HardwareTests", dependencies: ["Hardware", "ONNXRuntime"]),
     .testTarget(
       name: "ServicesTests",
       dependencies: ["Services", "Catalog", "CLIP", "Detection", "Imaging", "ONNXRuntime"]),
@@ -161,7 +192,10 @@ let package = Package(
       name: "CLIPTests", dependencies: ["CLIP", "Imaging", "ONNXRuntime", "Hardware"], exclude: ["Fixtures"]),
     .testTarget(
       name: "CatalogTests",
-      dependencies: ["Catalog", "PostgresCatalog", .product(name: "PostgresNIO", package: "postgres-nio")]
+      dependencies: [
+        "Catalog", "PostgresCatalog", .product(name: "PostgresNIO", package: "postgres-nio"),
+        .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
+      ]
     ),
     // Runs the built `glimpse` binary: indexing, search, items, durability under SIGKILL.
     .testTarget(
@@ -172,6 +206,8 @@ let package = Package(
         .product(name: "HummingbirdTesting", package: "hummingbird"),
         .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
         .product(name: "Logging", package: "swift-log"),
+        .product(name: "HTTPTypes", package: "swift-http-types"),
+        .product(name: "NIOCore", package: "swift-nio"),
       ],
       exclude: ["Fixtures"]),
     .testTarget(
@@ -180,8 +216,12 @@ let package = Package(
       name: "GlimpseServerTests",
       dependencies: [
         "GlimpseServer", "GlimpseClient", "Catalog", "CLIP", "Detection", "FuzzTargets", "Imaging",
-        "Hardware",
+        "Hardware", "ONNXRuntime",
+        .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "HummingbirdTesting", package: "hummingbird"),
+        .product(name: "HTTPTypes", package: "swift-http-types"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
       ]

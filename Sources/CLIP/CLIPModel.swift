@@ -165,15 +165,21 @@ public final class CLIPModel: Sendable {
 
   /// Longest text accepted, in characters. Only the first 75 tokens reach the model, so a
   /// longer text costs cleaning time and memory for nothing; it is refused, not truncated.
+  /// A server may set a lower limit (`--max-text-length`), checked by the same rule.
   public static let maxTextLength = 20_000
+
+  /// The one text-length rule: refuses (`invalidRequest`, HTTP 400) the first text over
+  /// `limit` characters.
+  public static func checkLength(_ texts: [String], limit: Int = maxTextLength) throws {
+    if let long = texts.first(where: { $0.count > limit }) {
+      throw CLIPError.invalidRequest("a text of \(long.count) characters is over the limit of \(limit)")
+    }
+  }
 
   /// The text tower's input: token ids, `[count, context]` int64.
   public func textInput(_ texts: [String]) throws -> Tensor {
     guard !texts.isEmpty else { throw CLIPError.invalidRequest("no texts to embed") }
-    if let long = texts.first(where: { $0.utf8.count > Self.maxTextLength }) {
-      throw CLIPError.invalidRequest(
-        "text of \(long.utf8.count) bytes is over the limit of \(Self.maxTextLength)")
-    }
+    try Self.checkLength(texts)
     let fixedLength = fixedContextLength
     let context = contextLength
     let tokens = try tokenizer.tokenize(texts, contextLength: context)

@@ -1,3 +1,4 @@
+import BlockingWork
 import Foundation
 import GRDB
 import Synchronization
@@ -461,14 +462,17 @@ public final class SQLiteCatalog: CatalogStore, @unchecked Sendable {
   public func search(vector: [Float], k: Int, filter: SearchFilter) async throws -> [SearchResult] {
     guard k > 0 else { throw CatalogError.invalidRequest("k must be at least 1") }
     let query = try validatedVector(vector, dimension: dimension)
-    return try await withObjects(try index.search(query, k: k, filter: filter))
+    let index = self.index
+    // The scan (or graph search) is blocking work: off the cooperative threads.
+    return try await withObjects(try await offload { try index.search(query, k: k, filter: filter) })
   }
 
   /// Always the exact scan, whatever the catalog's size (for recall measurements).
   public func exactSearch(vector: [Float], k: Int, filter: SearchFilter) async throws -> [SearchResult] {
     guard k > 0 else { throw CatalogError.invalidRequest("k must be at least 1") }
     let query = try validatedVector(vector, dimension: dimension)
-    return try await withObjects(try index.exact.search(query, k: k, filter: filter))
+    let index = self.index
+    return try await withObjects(try await offload { try index.exact.search(query, k: k, filter: filter) })
   }
 
   /// The matches as results, with the parent and box of those that are objects (the in-memory

@@ -1,3 +1,4 @@
+import BlockingWork
 import Catalog
 import Detection
 import Foundation

@@ -1,3 +1,4 @@
+import BlockingWork
 import CLIP
 import Catalog
 import Detection
@@ -152,10 +153,7 @@ final class ModelServices: Sendable {
 
   /// Texts embedded within the request limits: none empty, none over the length limit.
   func embedTexts(_ texts: [String]) async throws -> [[Float]] {
-    for text in texts where text.count > limits.maxTextLength {
-      throw APIError.badRequest(
-        "a text of \(text.count) characters is over the limit of \(limits.maxTextLength)")
-    }
+    try CLIPModel.checkLength(texts, limit: limits.maxTextLength)
     guard texts.allSatisfy({ !$0.isEmpty }) else { throw APIError.badRequest("empty text") }
     return try await visual.embed(texts: texts)
   }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BlockingWork
 import CLIP
 import Catalog
 import Detection
@@ -99,6 +100,22 @@ struct ServeModelLoader: Sendable {
     let (clip, _) = try await clipLoad
     let (detector, detectorSeconds) = try await detectorLoad
     let catalog = try await catalogOpen
+    let statuses = loadedStatuses(
+      clip: clip, bundle: bundle, detector: detector, detectorPath: detectorPath,
+      detectorSeconds: detectorSeconds)
+    MemoryTuning.releaseFreedMemory()
+    let itemCount = (try? await catalog.count()) ?? 0
+    logger.info("Catalog \(store.location): \(itemCount) items")
+    return LoadedModels(
+      clip: clip, clipName: bundle.name, detector: detector, store: catalog, device: choice,
+      statuses: statuses)
+  }
+
+  /// What `/v1/hardware` reports of each loaded model, each also logged.
+  private func loadedStatuses(
+    clip: CLIPModel, bundle: CLIPModelBundle, detector: YOLODetector, detectorPath: String,
+    detectorSeconds: Double
+  ) -> [ModelStatus] {
     let statuses = [
       status(
         bundle.name, "clip-visual", bundle.visualModel, "\(bundle.precision)", clip.loadSeconds.visual,
@@ -115,21 +132,15 @@ struct ServeModelLoader: Sendable {
         "Loaded \(model.kind) \(model.name) (\(model.precision), \(model.fileBytes / 1_000_000) MB) in \(String(format: "%.0f", model.loadMilliseconds)) ms"
       )
     }
-    MemoryTuning.releaseFreedMemory()
-    let itemCount = (try? await catalog.count()) ?? 0
-    logger.info("Catalog \(store.location): \(itemCount) items")
-    return LoadedModels(
-      clip: clip, clipName: bundle.name, detector: detector, store: catalog, device: choice,
-      statuses: statuses)
+    return statuses
   }
 
-  /// Runs a blocking load on its own thread, returning its result and duration in seconds.
+  /// Runs a blocking load off the cooperative threads (`offload`), returning its result and
+  /// duration in seconds.
   private func timed<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> (T, Double) {
-    try await withCheckedThrowingContinuation { continuation in
-      Thread.detachNewThread {
-        let start = ContinuousClock.now
-        continuation.resume(with: Result { (try work(), start.duration(to: .now).seconds) })
-      }
+    try await offload {
+      let start = ContinuousClock.now
+      return (try work(), start.duration(to: .now).seconds)
     }
   }
 
