@@ -26,8 +26,14 @@ public struct DetectionOptions: Sendable, Equatable {
     self.classes = classes
   }
 
+  /// The range of both thresholds: the one rule that the detector, the server's `conf` and
+  /// `iou` (for `/v1/detect` and the AR stream alike) and the CLI's `--conf` and `--iou` check.
+  public static let thresholdRange: ClosedRange<Double> = 0...1
+
   func validate() throws {
-    guard (0...1).contains(confidenceThreshold), (0...1).contains(iouThreshold) else {
+    guard Self.thresholdRange.contains(Double(confidenceThreshold)),
+      Self.thresholdRange.contains(iouThreshold)
+    else {
       throw DetectionError.invalidRequest(
         "confidence (\(confidenceThreshold)) and IoU (\(iouThreshold)) thresholds must lie in 0…1")
     }

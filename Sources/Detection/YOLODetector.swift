@@ -186,18 +186,8 @@ public final class YOLODetector: Sendable {
   /// 640×640 input is 1.2 million values, most of a detection's CPU time on a GPU.
   @inline(__always)
   static func pack<T>(_ image: RGBImage, into output: UnsafeMutablePointer<T>, _ convert: (Float) -> T) {
-    let plane = image.width * image.height
-    let width = image.width
-    image.pixels.withUnsafeBufferPointer { pixels in
-      byteQuotients.withUnsafeBufferPointer { quotients in
-        ParallelRows.forEachChunk(rows: image.height, workPerRow: width * 3) { rows in
-          for channel in 0..<3 {
-            for index in rows.lowerBound * width..<rows.upperBound * width {
-              output[channel * plane + index] = convert(quotients[Int(pixels[index * 3 + channel])])
-            }
-          }
-        }
-      }
+    byteQuotients.withUnsafeBufferPointer { quotients in
+      image.packPlanes(into: output) { byte, _ in convert(quotients[Int(byte)]) }
     }
   }
 

@@ -103,11 +103,13 @@ struct DetectionSettings: Sendable {
     search: Bool?,
     k: Int?, services: ModelServices
   ) throws {
-    if let conf = try Bounds.check(conf, "conf", in: 0...1) {
+    if let conf = try Bounds.check(conf, "conf", in: DetectionOptions.thresholdRange) {
       options.confidenceThreshold = Float(conf)
       confidenceIsDefault = false
     }
-    if let iou = try Bounds.check(iou, "iou", in: 0...1) { options.iouThreshold = iou }
+    if let iou = try Bounds.check(iou, "iou", in: DetectionOptions.thresholdRange) {
+      options.iouThreshold = iou
+    }
     let fieldOfView = try Bounds.check(fieldOfView, "fov_deg", in: 0...180, open: true)
     let focalPixels = try Bounds.check(focalPixels, "focal_px", in: 0...1e6, open: true)
     if let classes, !classes.isEmpty {

@@ -110,27 +110,19 @@ public struct ImageTransform: Sendable {
 
   /// Writes the normalized NCHW float32 planes of an image already at the model's size.
   public func pack(_ image: RGBImage, into output: UnsafeMutablePointer<Float>) {
-    packPlanes(image) { index, value in output[index] = value }
+    precondition(image.width == width && image.height == height, "image is not at the model size")
+    image.packPlanes(into: output, normalized)
   }
 
   /// The same in float16, for FP16 models: no float32 staging buffer.
   public func pack(_ image: RGBImage, into output: UnsafeMutablePointer<Float16>) {
-    packPlanes(image) { index, value in output[index] = Float16(value) }
+    precondition(image.width == width && image.height == height, "image is not at the model size")
+    image.packPlanes(into: output) { Float16(normalized($0, $1)) }
   }
 
+  /// (v / 255 - mean) / std in float32, exactly as ToTensor + Normalize compute it.
   @inline(__always)
-  private func packPlanes(_ image: RGBImage, _ store: (Int, Float) -> Void) {
-    precondition(image.width == width && image.height == height, "image is not at the model size")
-    let plane = width * height
-    // (v / 255 - mean) / std in float32, exactly as ToTensor + Normalize compute it.
-    for channel in 0..<3 {
-      let mean = self.mean[channel]
-      let std = self.std[channel]
-      image.pixels.withUnsafeBufferPointer { pixels in
-        for index in 0..<plane {
-          store(channel * plane + index, (Float(pixels[index * 3 + channel]) / 255 - mean) / std)
-        }
-      }
-    }
+  private func normalized(_ byte: UInt8, _ channel: Int) -> Float {
+    (Float(byte) / 255 - mean[channel]) / std[channel]
   }
 }

@@ -40,7 +40,9 @@ struct BenchDetect: AsyncParsableCommand {
     guard runs > 0, warmup >= 0 else {
       throw ValidationError("--runs must be positive, --warmup not negative")
     }
-    guard (0...1).contains(confidence) else { throw ValidationError("--conf must lie in 0…1") }
+    guard DetectionOptions.thresholdRange.contains(Double(confidence)) else {
+      throw ValidationError("--conf must lie in 0…1")
+    }
   }
 
   func run() async throws {

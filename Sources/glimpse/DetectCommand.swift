@@ -77,8 +77,12 @@ struct Detect: AsyncParsableCommand {
 
   func validate() throws {
     guard !images.isEmpty else { throw ValidationError("give at least one image file") }
-    guard (0...1).contains(confidence ?? 0) else { throw ValidationError("--conf must lie in 0…1") }
-    guard (0...1).contains(iou) else { throw ValidationError("--iou must lie in 0…1") }
+    guard DetectionOptions.thresholdRange.contains(Double(confidence ?? 0)) else {
+      throw ValidationError("--conf must lie in 0…1")
+    }
+    guard DetectionOptions.thresholdRange.contains(iou) else {
+      throw ValidationError("--iou must lie in 0…1")
+    }
     guard maxDetections > 0 else { throw ValidationError("--max-det must be positive") }
     guard fieldOfView == nil || focalPixels == nil else {
       throw ValidationError("give --fov-deg or --focal-px, not both")

@@ -69,7 +69,9 @@ struct Index: AsyncParsableCommand {
     guard folder != nil || reembed else { throw ValidationError("give a folder to index, or --reembed") }
     guard reembed || !dropMissing else { throw ValidationError("--drop-missing goes with --reembed") }
     guard (1...300).contains(maxObjects) else { throw ValidationError("--max-objects must be 1…300") }
-    guard (0...1).contains(conf) else { throw ValidationError("--conf must be 0…1") }
+    guard DetectionOptions.thresholdRange.contains(Double(conf)) else {
+      throw ValidationError("--conf must be 0…1")
+    }
     guard objects || detector.modelFolder == nil else {
       throw ValidationError("--detector-model goes with --objects")
     }

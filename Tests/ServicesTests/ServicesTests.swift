@@ -187,3 +187,18 @@ import Testing
     #expect(cars.allSatisfy { $0.distanceMetres != nil }, "each object has a distance estimate")
   }
 }
+
+/// The one text-length rule, in characters (a server passes its own, lower limit).
+@Suite struct TextLengthTests {
+  @Test func countsCharactersNotBytes() throws {
+    let accented = String(repeating: "é", count: CLIPModel.maxTextLength)
+    try CLIPModel.checkLength([accented])
+    #expect(throws: CLIPError.self) { try CLIPModel.checkLength(["ok", accented + "é"]) }
+    do {
+      try CLIPModel.checkLength(["short", "twelve chars"], limit: 10)
+      Issue.record("a text over the limit was accepted")
+    } catch CLIPError.invalidRequest(let message) {
+      #expect(message == "a text of 12 characters is over the limit of 10")
+    }
+  }
+}
