@@ -20,6 +20,8 @@ test: setup
 
 lint:
 	$(SWIFT) format lint --strict --recursive Package.swift Sources Tests Fuzz/Sources
+	scripts/check-function-length
+	scripts/check-target-deps
 
 format:
 	$(SWIFT) format --in-place --recursive Package.swift Sources Tests Fuzz/Sources

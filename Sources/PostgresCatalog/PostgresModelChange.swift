@@ -24,6 +24,26 @@ enum PostgresModelChange {
     try await connection.query(
       PostgresQuery(unsafeSQL: "ALTER TABLE items ADD COLUMN embedding_next vector(\(change.dimension))"),
       logger: logger)
+    try await fillNextColumn(embeddings, connection, logger: logger)
+    for statement in [
+      "ALTER TABLE items DROP COLUMN embedding",
+      "ALTER TABLE items RENAME COLUMN embedding_next TO embedding",
+      "ALTER TABLE items ALTER COLUMN embedding SET NOT NULL",
+      "CREATE INDEX items_embedding ON items USING hnsw (embedding vector_cosine_ops)",
+    ] {
+      try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+    }
+    try await connection.query(
+      "UPDATE catalog_info SET value = \(change.model) WHERE key = 'model'", logger: logger)
+    try await connection.query(
+      "UPDATE catalog_info SET value = \(String(change.dimension)) WHERE key = 'dimension'", logger: logger)
+  }
+
+  /// Writes the new embeddings into `embedding_next`, `rowsPerStatement` rows a statement, and
+  /// checks that every remaining item got one (an item added meanwhile would not have).
+  private static func fillNextColumn(
+    _ embeddings: [(id: String, embedding: [Float])], _ connection: PostgresConnection, logger: Logger
+  ) async throws {
     for start in stride(from: 0, to: embeddings.count, by: rowsPerStatement) {
       let batch = embeddings[start..<min(start + rowsPerStatement, embeddings.count)]
       let ids = batch.map(\.id)
@@ -37,18 +57,6 @@ enum PostgresModelChange {
     let missed = try await count(
       "SELECT count(*) FROM items WHERE embedding_next IS NULL", connection, logger: logger)
     guard missed == 0 else { throw ModelChange.changedMeanwhile("\(missed) items have no new embedding") }
-    for statement in [
-      "ALTER TABLE items DROP COLUMN embedding",
-      "ALTER TABLE items RENAME COLUMN embedding_next TO embedding",
-      "ALTER TABLE items ALTER COLUMN embedding SET NOT NULL",
-      "CREATE INDEX items_embedding ON items USING hnsw (embedding vector_cosine_ops)",
-    ] {
-      try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
-    }
-    try await connection.query(
-      "UPDATE catalog_info SET value = \(change.model) WHERE key = 'model'", logger: logger)
-    try await connection.query(
-      "UPDATE catalog_info SET value = \(String(change.dimension)) WHERE key = 'dimension'", logger: logger)
   }
 
   private static func count(_ sql: String, _ connection: PostgresConnection, logger: Logger) async throws

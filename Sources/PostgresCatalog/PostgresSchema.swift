@@ -21,53 +21,57 @@ enum PostgresSchema {
   /// Every migration, oldest first. The embedding column's width is the catalog's dimension,
   /// fixed when the catalog is created.
   static func migrations(dimension: Int) -> [Migration] {
-    [
-      Migration(
-        version: 1,
-        statements: [
-          "CREATE TABLE catalog_info (key text PRIMARY KEY, value text NOT NULL)",
-          // Ids sort bytewise (COLLATE "C") whatever the database's collation, so that `list`
-          // pages in the same order as the SQLite store.
-          """
-          CREATE TABLE items (
-            id text COLLATE "C" PRIMARY KEY,
-            embedding vector(\(dimension)) NOT NULL,
-            metadata jsonb NOT NULL DEFAULT '{}',
-            tags text[] NOT NULL DEFAULT '{}',
-            source_path text,
-            content_hash text,
-            created_at timestamptz NOT NULL DEFAULT now(),
-            updated_at timestamptz NOT NULL DEFAULT now()
-          )
-          """,
-          "CREATE INDEX items_content_hash ON items (content_hash)",
-          "CREATE INDEX items_embedding ON items USING hnsw (embedding vector_cosine_ops)",
-          // For `tags @> …` filters and the `metadata ? field` check of filter fields.
-          "CREATE INDEX items_tags ON items USING gin (tags)",
-          "CREATE INDEX items_metadata ON items USING gin (metadata)",
-        ]),
-      // Answers of creates sent with an Idempotency-Key, kept a day (`PostgresCreate`).
-      Migration(
-        version: 2,
-        statements: [
-          """
-          CREATE TABLE idempotency_keys (
-            key text PRIMARY KEY, fingerprint text NOT NULL, status integer NOT NULL, body text NOT NULL,
-            created_at timestamptz NOT NULL DEFAULT now())
-          """,
-          "CREATE INDEX idempotency_keys_created_at ON idempotency_keys (created_at)",
-        ]),
-      PostgresThumbnails.migration,
-      // Objects inside catalog images (`glimpse index --objects`): the parent's id, the box.
-      Migration(
-        version: 4,
-        statements: [
-          "ALTER TABLE items ADD COLUMN parent_id text COLLATE \"C\"",
-          "ALTER TABLE items ADD COLUMN object jsonb",
-          "CREATE INDEX items_parent_id ON items (parent_id)",
-        ]),
-    ]
+    [initial(dimension: dimension), idempotencyKeys, PostgresThumbnails.migration, objects]
   }
+
+  /// The items and the catalog's model and dimension.
+  private static func initial(dimension: Int) -> Migration {
+    Migration(
+      version: 1,
+      statements: [
+        "CREATE TABLE catalog_info (key text PRIMARY KEY, value text NOT NULL)",
+        // Ids sort bytewise (COLLATE "C") whatever the database's collation, so that `list`
+        // pages in the same order as the SQLite store.
+        """
+        CREATE TABLE items (
+          id text COLLATE "C" PRIMARY KEY,
+          embedding vector(\(dimension)) NOT NULL,
+          metadata jsonb NOT NULL DEFAULT '{}',
+          tags text[] NOT NULL DEFAULT '{}',
+          source_path text,
+          content_hash text,
+          created_at timestamptz NOT NULL DEFAULT now(),
+          updated_at timestamptz NOT NULL DEFAULT now()
+        )
+        """,
+        "CREATE INDEX items_content_hash ON items (content_hash)",
+        "CREATE INDEX items_embedding ON items USING hnsw (embedding vector_cosine_ops)",
+        // For `tags @> …` filters and the `metadata ? field` check of filter fields.
+        "CREATE INDEX items_tags ON items USING gin (tags)",
+        "CREATE INDEX items_metadata ON items USING gin (metadata)",
+      ])
+  }
+
+  /// Answers of creates sent with an Idempotency-Key, kept a day (`PostgresCreate`).
+  private static let idempotencyKeys = Migration(
+    version: 2,
+    statements: [
+      """
+      CREATE TABLE idempotency_keys (
+        key text PRIMARY KEY, fingerprint text NOT NULL, status integer NOT NULL, body text NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now())
+      """,
+      "CREATE INDEX idempotency_keys_created_at ON idempotency_keys (created_at)",
+    ])
+
+  /// Objects inside catalog images (`glimpse index --objects`): the parent's id, the box.
+  private static let objects = Migration(
+    version: 4,
+    statements: [
+      "ALTER TABLE items ADD COLUMN parent_id text COLLATE \"C\"",
+      "ALTER TABLE items ADD COLUMN object jsonb",
+      "CREATE INDEX items_parent_id ON items (parent_id)",
+    ])
 
   /// Creates or migrates the schema, then checks (or, in a new catalog, records) the model and
   /// dimension. A standby (a read replica) is never migrated: it is only checked, and must hold

@@ -112,6 +112,25 @@ struct FolderIndexer: Sendable {
       items.append(newItem)
       outcomes.append(.stored(id: entry.0.relativePath, reusedEmbedding: false))
     }
+    let others = itemsNotEmbedded(batch)
+    items += others.items
+    outcomes += others.outcomes
+    if !items.isEmpty { try await store.upsert(items) }
+    if let objects {
+      // The newly embedded images come first in `items`, in `toEmbed`'s order.
+      for (entry, parent) in zip(toEmbed, items) {
+        try await objects.store(of: parent, image: entry.2)
+      }
+    }
+    outcomes.forEach(report)
+  }
+
+  /// The items to store and the outcomes of the files not embedded in this batch: reused
+  /// embeddings, unchanged files (stored again only when their metadata or tags changed), and
+  /// failures.
+  private func itemsNotEmbedded(_ batch: [PreparedFile]) -> (items: [CatalogItem], outcomes: [IndexOutcome]) {
+    var items: [CatalogItem] = []
+    var outcomes: [IndexOutcome] = []
     for prepared in batch {
       switch prepared.state {
       case .decoded: break
@@ -129,14 +148,7 @@ struct FolderIndexer: Sendable {
         outcomes.append(.failed(path: prepared.file.relativePath, reason: reason))
       }
     }
-    if !items.isEmpty { try await store.upsert(items) }
-    if let objects {
-      // The newly embedded images come first in `items`, in `toEmbed`'s order.
-      for (entry, parent) in zip(toEmbed, items) {
-        try await objects.store(of: parent, image: entry.2)
-      }
-    }
-    outcomes.forEach(report)
+    return (items, outcomes)
   }
 
   /// One JPEG per image (nil where thumbnails are off or encoding failed: the item is stored

@@ -47,23 +47,11 @@ struct BenchSearch: AsyncParsableCommand {
         try? FileManager.default.removeItem(atPath: path + suffix)
       }
     }
-    var options = IndexOptions()
-    options.hnswThreshold = hnsw ? 1 : Int.max
-    options.hnsw = HNSWParameters(neighbors: neighbors, efConstruction: efConstruction, efSearch: efSearch)
-    options.snapshotEvery = Int.max
+    let options = indexOptions
     let store = try SQLiteCatalog(path: path, model: "bench", dimension: dimension, options: options)
     var generator = ClusteredVectors(dimension: dimension, clusters: 1000, seed: 42)
     let dumpWriter = try dump.map { try VectorDump(folder: $0) }
-    let clock = ContinuousClock()
-    let insert = try await clock.measure {
-      for start in stride(from: 0, to: items, by: 5000) {
-        let batch = (start..<min(start + 5000, items)).map {
-          CatalogItem(id: "item-\($0)", embedding: generator.next())
-        }
-        try dumpWriter?.append(batch.map(\.embedding), to: "vectors.f32")
-        try await store.upsert(batch)
-      }
-    }
+    let insert = try await fill(store, generator: &generator, dump: dumpWriter)
     let queryVectors = (0..<queries).map { _ in generator.next() }
     try dumpWriter?.append(queryVectors, to: "queries.f32")
     print("items \(items), dimension \(dimension), clusters 1000 (σ = 0.5 per vector, normalized)")
@@ -81,6 +69,31 @@ struct BenchSearch: AsyncParsableCommand {
         exact.latency.p95Milliseconds, queries))
     guard hnsw else { return }
     try await measureHNSW(store, path: path, options: options, queries: queryVectors, truth: exact.results)
+  }
+
+  /// The index settings of the run: HNSW from the first item with `--hnsw`, no snapshots.
+  private var indexOptions: IndexOptions {
+    var options = IndexOptions()
+    options.hnswThreshold = hnsw ? 1 : Int.max
+    options.hnsw = HNSWParameters(neighbors: neighbors, efConstruction: efConstruction, efSearch: efSearch)
+    options.snapshotEvery = Int.max
+    return options
+  }
+
+  /// Inserts `items` generated vectors, 5,000 a transaction (also written to the dump); the time
+  /// it took.
+  private func fill(_ store: SQLiteCatalog, generator: inout ClusteredVectors, dump: VectorDump?) async throws
+    -> Duration
+  {
+    let start = ContinuousClock.now
+    for first in stride(from: 0, to: items, by: 5000) {
+      let batch = (first..<min(first + 5000, items)).map {
+        CatalogItem(id: "item-\($0)", embedding: generator.next())
+      }
+      try dump?.append(batch.map(\.embedding), to: "vectors.f32")
+      try await store.upsert(batch)
+    }
+    return start.duration(to: .now)
   }
 
   private func measureHNSW(
