@@ -128,9 +128,9 @@ final class ModelServices: Sendable {
   /// Decodes an image for CLIP (`VisualSearchService.decoder`): a large JPEG at a reduced
   /// DCT scale, unless `fullSize` (boxes of detected objects are in full-size pixels).
   func decodeForCLIP(_ data: Data, fullSize: Bool = false) async throws -> RGBImage {
-    let decoder = visual.decoder(maxPixels: limits.maxPixels, fullSize: fullSize)
-    let size = try decoder.decodedSize(data)
-    try pixelBudget.reserve(size.width * size.height)
+    var decoder = visual.decoder(maxPixels: limits.maxPixels, fullSize: fullSize)
+    // The decoder reserves the decoded size once it has read the header (read once).
+    decoder.options.reserve = pixelBudget.reserver()
     return try await visual.decode(data, with: decoder)
   }
 

@@ -20,9 +20,16 @@ final class PixelBudget: Sendable {
 
   var inUse: Int { used.withLockedValue { $0 } }
 
-  /// Reserves `pixels` for the current request (a no-op outside `withLedger`), or throws 429.
-  func reserve(_ pixels: Int) throws {
-    guard let ledger = Self.ledger else { return }
+  /// Reserves pixels for the current request (a no-op outside `withLedger`), or throws 429:
+  /// callable from any thread (the decoder calls it from the blocking pool once it has read
+  /// the header, where the request's task-local is not set).
+  func reserver() -> @Sendable (Int) throws -> Void {
+    let ledger = Self.ledger
+    return { [self] pixels in try reserve(pixels, ledger: ledger) }
+  }
+
+  private func reserve(_ pixels: Int, ledger: Ledger?) throws {
+    guard let ledger else { return }
     let granted = used.withLockedValue { used -> Bool in
       guard used + pixels <= capacity else { return false }
       used += pixels

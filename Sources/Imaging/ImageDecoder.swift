@@ -14,6 +14,11 @@ public struct ImageDecoder: Sendable {
     /// side is still at least this many pixels: a 12 MP photo for a 224 px model decodes at
     /// 1/8 size, many times faster. nil decodes at full size, exactly like the reference.
     public var minimumShortSide: Int? = nil
+    /// Called with the decoded pixel count (after DCT scaling, before EXIF rotation) as soon as
+    /// the header is read and within `maxPixels`, before any pixel memory is allocated: a
+    /// server reserves it from its memory budget there, and an error it throws ends the decode.
+    /// The header is read once, by the decode itself.
+    public var reserve: (@Sendable (_ pixels: Int) throws -> Void)? = nil
 
     public init(maxPixels: Int = 50_000_000, minimumShortSide: Int? = nil) {
       self.maxPixels = maxPixels

@@ -11,6 +11,7 @@ struct JPEGDecoder {
     let source = bytes.bindMemory(to: UInt8.self)
     let header = try readHeader(handle, bytes)
     let (scaledWidth, scaledHeight) = scaledSize(width: header.width, height: header.height)
+    try options.reserve?(scaledWidth * scaledHeight)
     let isCMYK =
       header.colorspace == Int32(TJCS_CMYK.rawValue) || header.colorspace == Int32(TJCS_YCCK.rawValue)
     let channels = isCMYK ? 4 : 3

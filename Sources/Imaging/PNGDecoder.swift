@@ -18,6 +18,7 @@ struct PNGDecoder {
         source.baseAddress, bytes.count, &width, &height, &bitDepth, &colorType, &error, error.count) == 0
     else { throw ImagingError.corrupt("invalid PNG: \(message(error))") }
     try ImageDecoder(options: options).checkSize(width: Int(width), height: Int(height))
+    try options.reserve?(Int(width) * Int(height))
     var pixels = [UInt8](repeating: 0, count: Int(width) * Int(height) * 3)
     let status = pixels.withUnsafeMutableBufferPointer { target in
       glimpse_png_decode_rgb(

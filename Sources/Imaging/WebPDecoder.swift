@@ -8,6 +8,7 @@ struct WebPDecoder {
   func decode(_ bytes: UnsafeRawBufferPointer) throws -> (image: RGBImage, orientation: Int) {
     let source = bytes.bindMemory(to: UInt8.self)
     let (width, height) = try declaredSize(bytes)
+    try options.reserve?(width * height)
     var pixels = [UInt8](repeating: 0, count: width * height * 3)
     let stride = Int32(width * 3)
     let result = pixels.withUnsafeMutableBufferPointer { target in

@@ -1,5 +1,6 @@
 import Foundation
 import Imaging
+import Synchronization
 import Testing
 
 /// Hostile images: sizes that overflow, files that end early.
@@ -33,6 +34,24 @@ import Testing
     let image = try scaled.decode(jpeg)
     #expect(size == (image.width, image.height))
     #expect(size == (500, 375))
+  }
+
+  /// The `reserve` hook gets the decoded size from the one header read of the decode itself,
+  /// before the pixels exist, for every format; what it throws ends the decode.
+  @Test(arguments: ["jpeg_12mp_4000x3000.jpg", "png_gray_240x180.png", "webp_lossy_400x300.webp"])
+  func reserveGetsTheDecodedSizeFirst(_ name: String) throws {
+    struct Refused: Error {}
+    let data = try Data(contentsOf: Fixtures.folder.appendingPathComponent(name))
+    final class Seen: Sendable {
+      let pixels = Mutex<[Int]>([])
+    }
+    let seen = Seen()
+    var options = ImageDecoder.Options(minimumShortSide: 224)
+    options.reserve = { pixels in seen.pixels.withLock { $0.append(pixels) } }
+    let image = try ImageDecoder(options: options).decode(data)
+    #expect(seen.pixels.withLock { $0 } == [image.width * image.height])
+    options.reserve = { _ in throw Refused() }
+    #expect(throws: Refused.self) { try ImageDecoder(options: options).decode(data) }
   }
 
   /// A 4000×4000 PNG cut after 53 KB fails deep in libpng, after every buffer exists; 1,000
