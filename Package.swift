@@ -70,14 +70,8 @@ let package = Package(
     ),
     // Half-float dot products (AVX2/F16C with a portable fallback) for the exact scan.
     .target(name: "CVectorKernels"),
-    // The one executor for blocking work (`offload`, over NIO's blocking thread pool).
-    .target(
-      name: "BlockingWork",
-      dependencies: [
-        .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-        .product(name: "NIOPosix", package: "swift-nio"),
-      ]
-    ),
+    // The one executor for blocking work (`offload`).
+    .target(name: "BlockingWork"),
     // The catalog: store interface, embedded SQLite store, exact and HNSW vector indexes.
     .target(
       name: "Catalog",
@@ -179,10 +173,7 @@ let package = Package(
       ]
     ),
     .testTarget(name: "ONNXRuntimeTests", dependencies: ["ONNXRuntime"]),
-    .testTarget(
-      name: "BlockingWorkTests",
-      dependencies: ["BlockingWork", .product(name: "NIOCore", package: "swift-nio")]
-    ),
+    .testTarget(name: "BlockingWorkTests", dependencies: ["BlockingWork"]),
     .testTarget(name: "HardwareTests", dependencies: ["Hardware", "ONNXRuntime"]),
     .testTarget(
       name: "ServicesTests",

@@ -1,21 +1,19 @@
-import NIOConcurrencyHelpers
-import NIOPosix
+import Dispatch
+import Synchronization
 
-/// Runs blocking work (model loading, image decoding and resizing, the catalog's exact scan) off
-/// Swift's cooperative threads, which also serve the network: the one executor for such work
-/// in Glimpse, NIO's blocking thread pool (`NIOThreadPool.singleton`, sized to the cores, the
-/// pool NIO's own file I/O uses), so that a burst of requests queues there instead of starting
-/// a thread each. A cancelled caller is answered at once; work not yet started is skipped, work
-/// under way finishes and its result is dropped.
+/// Runs blocking work (model loading, image decoding and resizing, thumbnails, the catalog's
+/// search) off Swift's cooperative threads, which also serve the network: the one executor for
+/// such work in Glimpse. It hands the work to GCD's global queue, whose pool grows past the
+/// cores when its threads block, as a burst of decodes did before this executor existed (a
+/// pool bounded to the cores would queue them and change how the server answers under load).
+/// A cancelled caller is answered at once; work not yet started is skipped, work under way
+/// finishes and its result is dropped.
 public func offload<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
   try Task.checkCancellation()
   let outcome = FirstOutcome<T>()
   return try await withTaskCancellationHandler {
-    NIOThreadPool.singleton.submit { state in
-      guard case .active = state, !outcome.isResolved else {
-        outcome.resolve(.failure(CancellationError()))
-        return
-      }
+    DispatchQueue.global().async {
+      guard !outcome.isResolved else { return }
       outcome.resolve(Result { try work() })
     }
     return try await outcome.value()
@@ -26,18 +24,18 @@ public func offload<T: Sendable>(_ work: @escaping @Sendable () throws -> T) asy
 
 /// The first of several racing results, handed to whoever waits for it.
 public final class FirstOutcome<Value: Sendable>: Sendable {
-  private let state = NIOLockedValueBox<
+  private let state = Mutex<
     (result: Result<Value, any Error>?, waiter: CheckedContinuation<Value, any Error>?)
   >(
     (nil, nil))
 
   public init() {}
 
-  public var isResolved: Bool { state.withLockedValue { $0.result != nil } }
+  public var isResolved: Bool { state.withLock { $0.result != nil } }
 
   /// Records `result` unless one is recorded already, and wakes the waiter.
   public func resolve(_ result: Result<Value, any Error>) {
-    let waiter = state.withLockedValue { state -> CheckedContinuation<Value, any Error>? in
+    let waiter = state.withLock { state -> CheckedContinuation<Value, any Error>? in
       guard state.result == nil else { return nil }
       state.result = result
       defer { state.waiter = nil }
@@ -49,7 +47,7 @@ public final class FirstOutcome<Value: Sendable>: Sendable {
   /// The first result, once there is one.
   public func value() async throws -> Value {
     try await withCheckedThrowingContinuation { continuation in
-      let ready = state.withLockedValue { state -> Result<Value, any Error>? in
+      let ready = state.withLock { state -> Result<Value, any Error>? in
         if state.result == nil { state.waiter = continuation }
         return state.result
       }

@@ -6,6 +6,7 @@ import Foundation
 import Imaging
 import Logging
 import ONNXRuntime
+import Services
 
 /// `glimpse bench`: the seed-style table for CLIP on the chosen device and precision, and
 /// the cost of Glimpse's pipeline over the bare ONNX Runtime run of the same model.
@@ -76,15 +77,15 @@ struct Bench: AsyncParsableCommand {
     guard let data = FileManager.default.contents(atPath: path) else { throw CLIError("cannot read \(path)") }
     let full = try ImageDecoder().decode(data)
     let reference = try clip.embedImages([full])[0]
-    return try [nil, clip.fastDecodeShortSide].map { minimumSide in
-      let decoder = ImageDecoder(options: .init(minimumShortSide: minimumSide))
+    return try [true, false].map { fullSize in
+      let decoder = VisualSearchService.decoder(for: clip, fullSize: fullSize)
       let summary = try measure(warmup: 2, iterations: iterations) {
         _ = try clip.embedImages([decoder.decode(data)])
       }
       let embedding = try clip.embedImages([decoder.decode(data)])[0]
       return BenchReport.Pipeline(
         image: "\(URL(fileURLWithPath: path).lastPathComponent) (\(full.width)×\(full.height))",
-        decode: minimumSide == nil ? "full" : "fast (DCT scaled)", latency: summary,
+        decode: fullSize ? "full" : "fast (DCT scaled)", latency: summary,
         ratioToBareRun: summary.p50Milliseconds / (bare?.p50Milliseconds ?? .nan),
         cosineToFullDecode: dot(reference, embedding))
     }

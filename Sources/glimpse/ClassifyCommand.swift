@@ -4,6 +4,7 @@ import Foundation
 import GlimpseServer
 import Imaging
 import Logging
+import Services
 
 /// `glimpse classify`: CLIP zero-shot classification of one image against labels.
 struct Classify: AsyncParsableCommand {
@@ -29,7 +30,11 @@ struct Classify: AsyncParsableCommand {
     }
     let (clip, _) = try model.load(logger: model.logger("glimpse.classify"))
     let decoded: RGBImage
-    do { decoded = try ImageDecoder().decode(data) } catch { throw CLIError("\(image): \(error)") }
+    do {
+      decoded = try VisualSearchService.decoder(for: clip, fullSize: true).decode(data)
+    } catch {
+      throw CLIError("\(image): \(error)")
+    }
     let result = try clip.classify(decoded, labels: names).sorted { $0.probability > $1.probability }
     if json {
       try printJSON(result.map { LabelProbability(label: $0.label, probability: $0.probability) })
