@@ -24,7 +24,7 @@ package enum RequestParsing {
     _ = try? JSONBody.decode(EmbedRoutes.EmbedRequest.self, from: input)
     _ = try? JSONBody.decode(EmbedRoutes.ClassifyRequest.self, from: input)
     _ = try? JSONBody.decode(DetectRequest.self, from: input)
-    if let search = try? JSONBody.decode(SearchRoutes.SearchRequest.self, from: input) {
+    if let search = try? JSONBody.decode(SearchRequest.self, from: input) {
       _ = try? FilterBody.parse(search.filter)
     }
   }

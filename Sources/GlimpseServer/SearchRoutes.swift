@@ -10,21 +10,6 @@ struct SearchRoutes {
     router.post("/v1/search") { request, _ in try await search(request) }
   }
 
-  struct SearchRequest: StrictDecodable {
-    static let fields: Set<String> = ["text", "image", "embedding", "k", "filter", "group_by"]
-    var text: String?
-    var image: String?
-    var embedding: [Float]?
-    var k: Int?
-    var filter: JSONValue?
-    var groupBy: String?
-
-    enum CodingKeys: String, CodingKey {
-      case text, image, embedding, k, filter
-      case groupBy = "group_by"
-    }
-  }
-
   struct SearchResponse: Encodable {
     var results: [SearchResult]
     var tookMilliseconds: Double
@@ -38,66 +23,18 @@ struct SearchRoutes {
   private func search(_ request: Request) async throws -> Response {
     let started = ContinuousClock.now
     let services = try state.services()
-    let limits = services.limits
+    let payload = try await RequestPayload.read(request, limits: services.limits)
+    let query = try SearchQuery(payload, request: request, limits: services.limits)
     let vector: [Float]
-    let k: Int
-    let filter: SearchFilter
-    let byParent: Bool
-    switch try await RequestPayload.read(request, limits: limits) {
-    case .image(let data):
-      let query = QueryReader(request)
-      k = try validatedK(query.int("k", in: Int.min...Int.max), limits: limits)
-      filter = try FilterBody.parse(query.string("filter"))
-      byParent = try groupsByParent(query.string("group_by"))
-      vector = try await services.visual.embed(images: [services.decodeForCLIP(data)])[0]
-    case .multipart(let form):
-      k = try validatedK(form.first("k")?.text.map(parseK), limits: limits)
-      filter = try FilterBody.parse(form.first("filter")?.text)
-      byParent = try groupsByParent(form.first("group_by")?.text)
-      vector = try await services.visual.embed(images: [
-        services.decodeForCLIP(RequestPayload.image(in: form))
-      ])[0]
-    case .json(let data):
-      let body = try JSONBody.decode(SearchRequest.self, from: data)
-      k = try validatedK(body.k, limits: limits)
-      filter = try FilterBody.parse(body.filter)
-      byParent = try groupsByParent(body.groupBy)
-      vector = try await queryVector(body, services: services)
+    switch query.input {
+    case .image(let data): vector = try await services.visual.embed(images: [services.decodeForCLIP(data)])[0]
+    case .text(let text): vector = try await services.embedTexts([text])[0]
+    case .embedding(let embedding): vector = embedding
     }
     let results = try await services.visual.search(
-      vector: vector, k: k, filter: filter, groupByParent: byParent)
+      vector: vector, k: query.k, filter: query.filter, groupByParent: query.groupByParent)
     return JSONBody.response(
       SearchResponse(results: results, tookMilliseconds: started.duration(to: .now).milliseconds))
-  }
-
-  /// `group_by`: absent, or `parent` (one result per image).
-  private func groupsByParent(_ value: String?) throws -> Bool {
-    guard let value else { return false }
-    guard value == "parent" else {
-      throw APIError.invalidParameter("'group_by' accepts only 'parent', got '\(value)'")
-    }
-    return true
-  }
-
-  private func parseK(_ text: String) throws -> Int {
-    guard let k = Int(text.trimmingCharacters(in: .whitespaces)) else {
-      throw APIError.invalidParameter("'k' must be an integer, got '\(text)'")
-    }
-    return k
-  }
-
-  private func queryVector(_ body: SearchRequest, services: ModelServices) async throws -> [Float] {
-    switch (body.text, body.image, body.embedding) {
-    case (let text?, nil, nil):
-      return try await services.embedTexts([text])[0]
-    case (nil, let image?, nil):
-      let data = try decodeBase64Image(image, field: "image")
-      return try await services.visual.embed(images: [services.decodeForCLIP(data)])[0]
-    case (nil, nil, let embedding?):
-      return embedding
-    default:
-      throw APIError.badRequest("send exactly one of 'text', 'image' and 'embedding'")
-    }
   }
 }
 
