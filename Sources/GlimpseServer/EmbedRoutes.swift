@@ -12,12 +12,6 @@ struct EmbedRoutes {
     router.post("/v1/classify") { request, _ in try await classify(request) }
   }
 
-  struct EmbedRequest: StrictDecodable {
-    static let fields: Set<String> = ["images", "texts"]
-    var images: [String]?
-    var texts: [String]?
-  }
-
   private struct EmbedResponse: Encodable {
     var model: String
     var dim: Int
@@ -26,29 +20,12 @@ struct EmbedRoutes {
 
   private func embed(_ request: Request) async throws -> Response {
     let services = try state.services()
-    let limits = services.limits
+    let payload = try await RequestPayload.read(request, limits: services.limits)
     let embeddings: [[Float]]
-    switch try await RequestPayload.read(request, limits: limits) {
-    case .image(let data):
-      embeddings = try await services.visual.embed(images: [services.decodeForCLIP(data)])
-    case .multipart(let form):
-      let parts = form.all("image")
-      guard !parts.isEmpty else { throw APIError.badRequest("the multipart body has no 'image' field") }
-      try limits.checkBatch(parts.count)
-      embeddings = try await services.visual.embed(images: services.decodeAllForCLIP(parts.map(\.data)))
-    case .json(let data):
-      let body = try JSONBody.decode(EmbedRequest.self, from: data)
-      switch (body.images, body.texts) {
-      case (let images?, nil):
-        try limits.checkBatch(images.count)
-        let bytes = try images.enumerated().map { try decodeBase64Image($1, field: "images[\($0)]") }
-        embeddings = try await services.visual.embed(images: services.decodeAllForCLIP(bytes))
-      case (nil, let texts?):
-        try limits.checkBatch(texts.count)
-        embeddings = try await services.embedTexts(texts)
-      default:
-        throw APIError.badRequest("send exactly one of 'images' and 'texts'")
-      }
+    switch try EmbedQuery(payload, limits: services.limits).input {
+    case .images(let images):
+      embeddings = try await services.visual.embed(images: services.decodeAllForCLIP(images))
+    case .texts(let texts): embeddings = try await services.embedTexts(texts)
     }
     return JSONBody.response(
       EmbedResponse(model: services.models.clipName, dim: services.clip.dimension, embeddings: embeddings))

@@ -21,7 +21,7 @@ package enum RequestParsing {
   /// body type is tried, so one input reaches all of them.
   package static func jsonBodies(_ input: Data) {
     _ = try? JSONBody.decode(ItemRoutes.ItemRequest.self, from: input)
-    _ = try? JSONBody.decode(EmbedRoutes.EmbedRequest.self, from: input)
+    _ = try? JSONBody.decode(EmbedRequest.self, from: input)
     _ = try? JSONBody.decode(EmbedRoutes.ClassifyRequest.self, from: input)
     _ = try? JSONBody.decode(DetectRequest.self, from: input)
     if let search = try? JSONBody.decode(SearchRequest.self, from: input) {
