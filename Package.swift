@@ -231,14 +231,5 @@ if Context.environment["GLIMPSE_FUZZ"] == "1" {
   package.products.append(.executable(name: "glimpse-fuzz", targets: ["glimpse-fuzz"]))
   package.targets.append(
     .executableTarget(name: "glimpse-fuzz", dependencies: ["FuzzTargets"], path: "Fuzz/Sources/glimpse-fuzz"))
-  // The decoders and the tokenizer are optimised as libFuzzer advises: at -Onone with ASan the
-  // pixel loops take most of each execution (the image target ran 80 executions a second), and
-  // an optimised build keeps locals in registers, where the libpng shim's setjmp bug showed.
-  for target in package.targets {
-    switch target.name {
-    case "Imaging", "Tokenizers": target.swiftSettings = [.unsafeFlags(["-O"])]
-    case "CImageCodecs": target.cSettings = [.unsafeFlags(["-O2"])]
-    default: break
-    }
-  }
+  // scripts/fuzz optimises every module (-Xswiftc -O, -Xcc -O2): see its build().
 }
