@@ -46,6 +46,8 @@ public struct LoadedModels: Sendable {
   public var store: any CatalogStore
   public var device: DeviceChoice
   public var statuses: [ModelStatus]
+  /// The GPU paths in use (`ModelAcceleration`); none by default.
+  public var acceleration = ModelAcceleration()
 
   public init(
     clip: CLIPModel, clipName: String, detector: YOLODetector, store: any CatalogStore, device: DeviceChoice,
@@ -89,10 +91,11 @@ final class ModelServices: Sendable {
       maxBatch: limits.maxBatch, maxWait: maxWait, queueLength: limits.queueLength)
     let clip = models.clip
     let detector = models.detector
+    let buckets = models.acceleration.cudaGraphs ? BatchBuckets(maxBatch: limits.maxBatch) : nil
     imageBatcher = DynamicBatcher(
       name: "clip-visual", options: options, observer: metrics.batcherObserver(model: "clip-visual"),
       othersInFlight: othersInFlight
-    ) { try clip.embed(preparedImages: $0) }
+    ) { try clip.embed(preparedImages: $0, buckets: buckets) }
     textBatcher = DynamicBatcher(
       name: "clip-textual", options: options, observer: metrics.batcherObserver(model: "clip-textual"),
       othersInFlight: othersInFlight
@@ -120,7 +123,10 @@ final class ModelServices: Sendable {
       options: .init(maxPixels: limits.maxPixels, minimumShortSide: minimumShortSide))
     let size = try decoder.decodedSize(data)
     try pixelBudget.reserve(size.width * size.height)
-    return try await RequestTimings.measure("decode") { try await offload { try decoder.decode(data) } }
+    let acceleration = models.acceleration
+    return try await RequestTimings.measure("decode") {
+      try await offload { try acceleration.decode(data, with: decoder) }
+    }
   }
 
   /// Decodes several images for CLIP concurrently (each on its own thread), in order.
@@ -138,9 +144,9 @@ final class ModelServices: Sendable {
   /// Resizing and packing happen here, on the request's side, in parallel with other
   /// requests and with the model run in progress; the batcher's thread only runs the model.
   func embedImages(_ images: [RGBImage]) async throws -> [[Float]] {
-    let clip = self.clip
+    let (clip, acceleration) = (self.clip, models.acceleration)
     let prepared = try await RequestTimings.measure("prepare") {
-      try await offload { try images.map(clip.preparedImage) }
+      try await offload { try images.map { try acceleration.prepare($0, for: clip) } }
     }
     return try await RequestTimings.measure("clip-visual") {
       try await imageBatcher.submit(prepared, ran: RequestTimings.runReport("clip-visual"))

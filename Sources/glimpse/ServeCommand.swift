@@ -118,9 +118,12 @@ struct ServeModelLoader: Sendable {
     MemoryTuning.releaseFreedMemory()
     let itemCount = (try? await catalog.count()) ?? 0
     logger.info("Catalog \(store.location): \(itemCount) items")
-    return LoadedModels(
+    var models = LoadedModels(
       clip: clip, clipName: bundle.name, detector: detector, store: catalog, device: choice,
       statuses: statuses)
+    models.acceleration = try acceleration(
+      clip: clip, choice: choice, environment: environment, configuration: sessionConfiguration)
+    return models
   }
 
   /// Runs a blocking load on its own thread, returning its result and duration in seconds.
