@@ -62,10 +62,11 @@ struct SearchRoutes {
       byParent = try groupsByParent(body.groupBy)
       vector = try await queryVector(body, services: services)
     }
-    let results =
+    let results = try await RequestTimings.measure("search") {
       byParent
-      ? try await services.store.searchGroupedByParent(vector: vector, k: k, filter: filter)
-      : try await services.store.search(vector: vector, k: k, filter: filter)
+        ? try await services.store.searchGroupedByParent(vector: vector, k: k, filter: filter)
+        : try await services.store.search(vector: vector, k: k, filter: filter)
+    }
     return JSONBody.response(
       SearchResponse(results: results, tookMilliseconds: started.duration(to: .now).milliseconds))
   }
