@@ -54,6 +54,15 @@ public final class GraphPreprocessor: Sendable {
     return output
   }
 
+  /// How far apart two normalized NCHW inputs of `transform` are, per value, in levels of
+  /// 255: the unit the fidelity targets are set in (docs/gpu.md).
+  public static func levelDifferences(_ a: [Float], _ b: [Float], transform: ImageTransform) -> [Float] {
+    let plane = transform.width * transform.height
+    return zip(a, b).enumerated().map { index, pair in
+      abs(pair.0 - pair.1) * transform.std[(index / plane) % 3] * 255
+    }
+  }
+
   /// The graph has no weights to optimize and is tiny: the optimized-model cache would only
   /// add a file per start.
   private static func uncached(_ configuration: SessionConfiguration) -> SessionConfiguration {

@@ -11,11 +11,13 @@ extension ServeModelLoader {
     clip: CLIPModel, choice: DeviceChoice, environment: ORTEnvironment, configuration: SessionConfiguration
   ) throws -> ModelAcceleration {
     let plan = try runtime.acceleratorPlan(for: choice)
-    var acceleration = ModelAcceleration(jpegDecoder: plan.nvjpeg, cudaGraphs: plan.cudaGraphs)
+    // Batches are padded only when the visual tower's session really replays graphs.
+    let graphs = plan.cudaGraphs && clip.visual.usesCUDAGraph
+    var acceleration = ModelAcceleration(jpegDecoder: plan.nvjpeg, cudaGraphs: graphs)
     if let decoder = plan.nvjpeg {
       logger.info("Decoding baseline JPEGs with nvJPEG (\(decoder.library.name)); other images on the CPU")
     }
-    if plan.cudaGraphs { logger.info("CUDA graphs on: image batches padded to 1, 8, 32, 128") }
+    if graphs { logger.info("CUDA graphs on: image batches padded to 1, 8, 32, 128") }
     guard plan.graphPreprocess else {
       logger.info("Preprocessing on the CPU (exact path)")
       return acceleration

@@ -16,18 +16,12 @@ import Testing
 
   /// The largest distance between two normalized NCHW inputs, in levels of 255.
   static func levelDistance(_ a: [Float], _ b: [Float], transform: ImageTransform) -> Float {
-    let plane = transform.width * transform.height
-    return zip(a, b).enumerated().map { index, pair in
-      abs(pair.0 - pair.1) * transform.std[(index / plane) % 3] * 255
-    }.max() ?? .infinity
+    GraphPreprocessor.levelDifferences(a, b, transform: transform).max() ?? .infinity
   }
 
   /// The values of two normalized NCHW inputs more than one level apart.
   static func valuesBeyondOneLevel(_ a: [Float], _ b: [Float], transform: ImageTransform) -> Int {
-    let plane = transform.width * transform.height
-    return zip(a, b).enumerated().filter { index, pair in
-      abs(pair.0 - pair.1) * transform.std[(index / plane) % 3] * 255 > 1.001
-    }.count
+    GraphPreprocessor.levelDifferences(a, b, transform: transform).filter { $0 > 1.001 }.count
   }
 
   /// The image fixtures (every format and orientation, 12 MP included) against open_clip's
