@@ -33,6 +33,15 @@ public struct ModelAcceleration: Sendable {
     }
   }
 
+  /// The size `decode` will give, within the pixel limit: nvJPEG decodes at full size, where
+  /// the CPU decoder may scale a large JPEG down (`ImageDecoder.Options.minimumShortSide`).
+  func decodedSize(_ data: Data, with decoder: ImageDecoder) throws -> (width: Int, height: Int) {
+    guard jpegDecoder != nil, data.withUnsafeBytes({ JPEGHeader($0)?.suitsGPUDecoding == true }) else {
+      return try decoder.decodedSize(data)
+    }
+    return try ImageDecoder(options: .init(maxPixels: decoder.options.maxPixels)).decodedSize(data)
+  }
+
   /// One image's visual input: from the preprocessing graph when there is one.
   func prepare(_ image: RGBImage, for clip: CLIPModel) throws -> Tensor {
     try graphPreprocessor?.prepare(image) ?? clip.preparedImage(image)

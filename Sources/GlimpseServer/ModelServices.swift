@@ -121,9 +121,9 @@ final class ModelServices: Sendable {
   func decodeImage(_ data: Data, minimumShortSide: Int? = nil) async throws -> RGBImage {
     let decoder = ImageDecoder(
       options: .init(maxPixels: limits.maxPixels, minimumShortSide: minimumShortSide))
-    let size = try decoder.decodedSize(data)
-    try pixelBudget.reserve(size.width * size.height)
     let acceleration = models.acceleration
+    let size = try acceleration.decodedSize(data, with: decoder)
+    try pixelBudget.reserve(size.width * size.height)
     return try await RequestTimings.measure("decode") {
       try await offload { try acceleration.decode(data, with: decoder) }
     }
