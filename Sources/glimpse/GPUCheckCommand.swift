@@ -48,7 +48,8 @@ struct GPUCheck: ParsableCommand {
     let names = try FileManager.default.contentsOfDirectory(atPath: images).sorted()
       .filter { [".jpg", ".jpeg", ".png", ".webp"].contains(where: $0.lowercased().hasSuffix) }
     // `--decode cpu` leaves nvJPEG out: the graph's figures then survive a crash in it.
-    let decoding = try model.runtime.gpu.request(tensorRT: false, environment: model.runtime.environment).decode
+    let decoding = try model.runtime.gpu.request(tensorRT: false, environment: model.runtime.environment)
+      .decode
     let nvjpeg = decoding == .cpu ? nil : try? NVJPEG.shared.get()
     let rows = try names.map {
       try check(URL(fileURLWithPath: images).appendingPathComponent($0), clip, graph, nvjpeg)
@@ -67,7 +68,9 @@ struct GPUCheck: ParsableCommand {
     print(String(decoding: try encoder.encode(report), as: UTF8.self))
   }
 
-  private func check(_ url: URL, _ clip: CLIPModel, _ graph: GraphPreprocessor, _ nvjpeg: NVJPEG?) throws -> Row {
+  private func check(_ url: URL, _ clip: CLIPModel, _ graph: GraphPreprocessor, _ nvjpeg: NVJPEG?) throws
+    -> Row
+  {
     let data = try Data(contentsOf: url)
     let image = try ImageDecoder().decode(data)
     var row = Row(
