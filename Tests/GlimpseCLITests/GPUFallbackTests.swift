@@ -43,4 +43,24 @@ import Testing
     }
     #expect(log.components(separatedBy: "nvJPEG not used").count == 2, "one line per path, not per model")
   }
+
+  /// `glimpse gpu-check` on the CPU: the graph against the exact path per image, and why
+  /// nvJPEG was not compared.
+  @Test func gpuCheckComparesTheGraphWithTheExactPath() throws {
+    let folder = CLIRunner.packageRoot.appendingPathComponent("Tests/CLIPTests/Fixtures/preprocess/images")
+    let result = try CLIRunner.run(["gpu-check", folder.path, "--device", "cpu"])
+    #expect(result.status == 0, "\(result.stderr.suffix(800))")
+    let report = try #require(
+      try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+    #expect(report["device"] as? String == "cpu")
+    #expect((report["nvjpeg"] as? String)?.contains("libnvjpeg.so.13") == true)
+    #expect(report["graph_providers"] as? [String] == ["CPUExecutionProvider"])
+    let images = try #require(report["images"] as? [[String: Any]])
+    #expect(images.count == 3)
+    for image in images {
+      let levels = try #require(image["graph_levels"] as? Double)
+      let cosine = try #require(image["cosine"] as? Double)
+      #expect(levels <= 1.01 && cosine >= 0.9999, "\(image)")
+    }
+  }
 }
