@@ -26,7 +26,8 @@ public final class GraphPreprocessor: Sendable {
     self.outputType = outputType
     let path = try Self.graphFile(filter: transform.resizeFilter, outputType: outputType)
     session = try Session(
-      modelPath: path, environment: environment, configuration: Self.uncached(configuration), logger: logger)
+      modelPath: path, environment: environment,
+      configuration: Self.sessionConfiguration(from: configuration), logger: logger)
     mean = try Tensor(float32: transform.mean, shape: [3])
     std = try Tensor(float32: transform.std, shape: [3])
   }
@@ -63,11 +64,17 @@ public final class GraphPreprocessor: Sendable {
     }
   }
 
-  /// The graph has no weights to optimize and is tiny: the optimized-model cache would only
-  /// add a file per start.
-  private static func uncached(_ configuration: SessionConfiguration) -> SessionConfiguration {
-    var configuration = configuration
+  /// The model's session settings, less what does not suit a graph whose input size changes
+  /// with every image: CUDA graphs replay one shape, TensorRT would build an engine per image
+  /// size, and the optimized-model cache would only add a file per start (there are no
+  /// weights to optimize).
+  static func sessionConfiguration(from model: SessionConfiguration) -> SessionConfiguration {
+    var configuration = model.withoutCUDAGraph ?? model
     configuration.optimizedModelCacheFolder = nil
+    configuration.providers.removeAll {
+      if case .tensorRT = $0 { return true }
+      return false
+    }
     return configuration
   }
 

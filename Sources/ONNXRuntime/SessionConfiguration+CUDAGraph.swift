@@ -1,6 +1,6 @@
 extension SessionConfiguration {
   /// Whether a CUDA provider in the list is asked to capture CUDA graphs.
-  var usesCUDAGraph: Bool {
+  public var usesCUDAGraph: Bool {
     providers.contains {
       if case .cuda(let options) = $0 { return options.enableCUDAGraph }
       return false
@@ -9,7 +9,7 @@ extension SessionConfiguration {
 
   /// The same configuration with CUDA graphs off, or nil when none were asked for: what a
   /// session retries with when ORT cannot capture graphs of a model.
-  var withoutCUDAGraph: SessionConfiguration? {
+  public var withoutCUDAGraph: SessionConfiguration? {
     guard usesCUDAGraph else { return nil }
     var plain = self
     plain.providers = providers.map {

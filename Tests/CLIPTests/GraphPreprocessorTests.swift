@@ -111,4 +111,17 @@ import Testing
       .max()
     #expect(try #require(difference) <= 2e-3)
   }
+
+  /// The graph's input size changes with every image: no CUDA graphs, no TensorRT, whatever
+  /// the model runs with.
+  @Test func theGraphRunsWithoutCUDAGraphsOrTensorRT() {
+    var cuda = CUDAOptions()
+    cuda.enableCUDAGraph = true
+    var model = SessionConfiguration()
+    model.providers = [.tensorRT(TensorRTOptions(fp16: true)), .cuda(cuda)]
+    model.optimizedModelCacheFolder = "/tmp/cache"
+    let graph = GraphPreprocessor.sessionConfiguration(from: model)
+    #expect(graph.providers == [.cuda(CUDAOptions())])
+    #expect(!graph.usesCUDAGraph && graph.optimizedModelCacheFolder == nil)
+  }
 }
