@@ -3,7 +3,8 @@
 # git), each under ~60 MB with the working tree (docs/gpu.md, "Measuring"):
 #
 #   .gpu/c1  the CUDA provider, part aa, and the Python wheels the run needs there
-#            (onnxconverter-common; FastAPI, uvicorn, pydantic … for the seed stack's server)
+#            (onnxconverter-common; FastAPI, uvicorn, pydantic … for the seed stack's server;
+#            nvidia-nvjpeg for issue 19's nvJPEG path)
 #   .gpu/c2  part ab, the CLIP vocabulary, and a zstd binary with its library
 #   .gpu/c3  part ac
 #   .gpu/c4  part ad and the YOLOv8n detector (DETECTOR, default models/yolov8n-random)
@@ -53,7 +54,8 @@ python3 -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 -
   --platform any -d "$OUT"/c1/whl \
   onnxconverter-common==1.16.0 fastapi==0.165.0 starlette==1.10.0 uvicorn==0.54.0 pydantic==2.14.4 \
   pydantic-core==2.50.5 annotated-types==0.8.0 typing-inspection==0.4.5 opentelemetry-api==1.45.2 \
-  annotated-doc==0.0.7 typing_extensions==4.16.0 anyio==4.16.0 h11==0.16.0 click==8.5.1 idna==3.20
+  annotated-doc==0.0.7 typing_extensions==4.16.0 anyio==4.16.0 h11==0.16.0 click==8.5.1 idna==3.20 \
+  nvidia-nvjpeg==13.2.3.58
 
 cp .deps/bpe_simple_vocab_16e6.txt.gz "$OUT"/c2/
 cp "$(command -v zstd)" "$OUT"/c2/whl/

@@ -11,6 +11,12 @@
 #   bench/gpu_session.sh finish OUT    assembles the bundle and the CUDA provider, waits for the
 #                                      background, runs `gpu_bench.py glimpse`, then `report`;
 #                                      results and logs go to OUT
+#   bench/gpu_session.sh issue19 OUT   issue 19 instead of `finish` (docs/gpu.md, "Issue 19 on a
+#                                      GPU"): assembles the bundle, waits for the background (the
+#                                      seed stack), then `gpu_issue19.py check` (nvJPEG and the
+#                                      preprocessing graph against the CPU paths, first), `variants`
+#                                      (the starting point, then each GPU path) and `report`;
+#                                      each step under its own `timeout`, about 6 minutes in all
 #
 # What the parts are and how they are made: bench/README.md, "On a GPU".
 set -uo pipefail
@@ -47,8 +53,8 @@ zstd_tool() {
   if command -v zstd >/dev/null; then zstd "$@"; else LD_LIBRARY_PATH=$STAGE/whl "$STAGE/whl/zstd" "$@"; fi
 }
 
-finish() {
-  local out=$1 bundle=$STAGE/glimpse-linux-x86_64
+assemble() {
+  local bundle=$STAGE/glimpse-linux-x86_64
   [ -x "$bundle/glimpse" ] || zstd_tool -d -q -c "$STAGE/glimpse-linux-x86_64.tar.zst" | tar -C "$STAGE" -xf - || return 1
   if [ ! -f "$bundle/lib/libonnxruntime_providers_cuda.so" ]; then
     # Compressed with --ultra -22 --long=28: decoding needs the same window.
@@ -61,10 +67,19 @@ finish() {
 print(":".join(sorted(f for p in site.getsitepackages() for f in glob.glob(os.path.join(p, "nvidia", "*", "lib")))))')
   LD_LIBRARY_PATH=$bundle/lib:$nvidia ldd "$bundle/lib/libonnxruntime_providers_cuda.so" | grep 'not found' || echo none
   "$bundle/glimpse" info
+}
+
+wait_background() {
   local waited=0
   while [ ! -f "$WORK/background.rc" ] && [ $waited -lt 400 ]; do sleep 2; waited=$((waited + 2)); done
   say "background finished with $(cat "$WORK/background.rc" 2>/dev/null || echo 'nothing (still running)') after waiting ${waited} s"
   tail -n 15 "$WORK/background.log"
+}
+
+finish() {
+  local out=$1 bundle=$STAGE/glimpse-linux-x86_64
+  assemble || return 1
+  wait_background
   export PYTHONPATH=$SITE PYTHONUNBUFFERED=1
   rm -rf "$STAGE/bench" && cp -a bench "$STAGE/bench"  # this call's version of the scripts
   (cd "$STAGE" && python3 bench/gpu_bench.py glimpse --work "$WORK" --glimpse "$bundle/glimpse" \
@@ -74,10 +89,32 @@ print(":".join(sorted(f for p in site.getsitepackages() for f in glob.glob(os.pa
   tar -C "$WORK" -czf "$out/serve-logs.tar.gz" $(cd "$WORK" && ls serve-*.log 2>/dev/null)
 }
 
+issue19() {
+  local out=$1 bundle=$STAGE/glimpse-linux-x86_64
+  # nvJPEG from the carried nvidia-nvjpeg wheel (the machine's torch does not bring it).
+  local carried
+  carried=$(ls -d "$SITE"/nvidia/*/lib 2>/dev/null | tr '\n' ':')
+  export LD_LIBRARY_PATH="${carried}${LD_LIBRARY_PATH:-}"
+  assemble || return 1
+  say "nvJPEG candidates: $(ls "$SITE"/nvidia/*/lib/libnvjpeg* 2>/dev/null | tr '\n' ' ')"
+  wait_background
+  export PYTHONPATH=$SITE PYTHONUNBUFFERED=1
+  rm -rf "$STAGE/bench" "$STAGE/Tests" && cp -a bench "$STAGE/bench" && mkdir -p "$STAGE/Tests/ImagingTests/Fixtures" &&
+    cp -a Tests/ImagingTests/Fixtures/generated "$STAGE/Tests/ImagingTests/Fixtures/"
+  local run=(python3 bench/gpu_issue19.py --work "$WORK" --glimpse "$bundle/glimpse" --detector "$STAGE/yolov8n.onnx")
+  (cd "$STAGE" && timeout 150 "${run[@]:0:2}" check "${run[@]:2}" 2>&1 | tail -n 5)
+  (cd "$STAGE" && timeout 420 "${run[@]:0:2}" variants "${run[@]:2}" 2>&1 | grep -v '^\[' | tail -n 20)
+  (cd "$STAGE" && python3 bench/gpu_issue19.py report --work "$WORK") | tee "$WORK/issue19.md"
+  (cd "$STAGE" && python3 bench/gpu_bench.py report --work "$WORK") | tee -a "$WORK/issue19.md"
+  cp "$WORK"/issue19.json "$WORK"/issue19.md "$WORK"/peer.json "$WORK"/background.log "$out"/ 2>/dev/null
+  tar -C "$WORK" -czf "$out/serve-logs.tar.gz" $(cd "$WORK" && ls serve-*.log 2>/dev/null)
+}
+
 case "${1:-}" in
   receive) receive "$2" ;;
   start) start ;;
   status) tail -n "${2:-8}" "$WORK/background.log" 2>/dev/null; cat "$WORK/background.rc" 2>/dev/null ;;
   finish) finish "$2" ;;
-  *) sed -n '2,16p' "$0"; exit 2 ;;
+  issue19) issue19 "$2" ;;
+  *) sed -n '2,22p' "$0"; exit 2 ;;
 esac

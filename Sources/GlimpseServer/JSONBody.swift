@@ -9,7 +9,8 @@ enum JSONBody {
   static func response(_ value: some Encodable, status: HTTPResponse.Status = .ok, snakeCase: Bool = false)
     -> Response
   {
-    response(data: encoded(value, snakeCase: snakeCase), status: status)
+    response(
+      data: RequestTimings.measureSync("json") { encoded(value, snakeCase: snakeCase) }, status: status)
   }
 
   /// A response with an already encoded JSON body.

@@ -47,6 +47,8 @@ public struct LoadedModels: Sendable {
   public var store: any CatalogStore
   public var device: DeviceChoice
   public var statuses: [ModelStatus]
+  /// The GPU paths in use (`ModelAcceleration`); none by default.
+  public var acceleration = ModelAcceleration()
 
   public init(
     clip: CLIPModel, clipName: String, detector: YOLODetector, store: any CatalogStore, device: DeviceChoice,
@@ -92,9 +94,11 @@ final class ModelServices: Sendable {
         name: name, options: options, observer: metrics.batcherObserver(model: name),
         othersInFlight: othersInFlight, run: run)
     }
-    let (clip, detector) = (models.clip, models.detector)
+    let (clip, detector, acceleration) = (models.clip, models.detector, models.acceleration)
+    // With CUDA graphs, batches are padded to the sizes whose graphs were captured.
+    let buckets = acceleration.cudaGraphs ? BatchBuckets(maxBatch: limits.maxBatch) : nil
     let imageBatcher: DynamicBatcher<Tensor, [Float]> = batcher("clip-visual") {
-      try clip.embed(preparedImages: $0)
+      try clip.embed(preparedImages: $0, buckets: buckets)
     }
     let textBatcher: DynamicBatcher<String, [Float]> = batcher("clip-textual") { try clip.embedTexts($0) }
     let detectionBatcher: DynamicBatcher<DetectionJob, [Detection]> = batcher("detector") {
@@ -105,6 +109,7 @@ final class ModelServices: Sendable {
     )
     visual = VisualSearchService(
       clip: clip, store: models.store, steps: OffloadedSteps(),
+      prepare: { try acceleration.prepare($0, for: clip) },
       embedPrepared: { try await Self.submit($0, to: imageBatcher) },
       embedTexts: { try await Self.submit($0, to: textBatcher) })
     objects = ObjectDetectionService(classNames: detector.classNames) { image, options in
@@ -131,7 +136,8 @@ final class ModelServices: Sendable {
     var decoder = visual.decoder(maxPixels: limits.maxPixels, fullSize: fullSize)
     // The decoder reserves the decoded size once it has read the header (read once).
     decoder.options.reserve = pixelBudget.reserver()
-    return try await visual.decode(data, with: decoder)
+    let acceleration = models.acceleration
+    return try await visual.steps.run("decode") { try acceleration.decode(data, with: decoder) }
   }
 
   /// Decodes an image at full size, within the pixel limit and the pixel budget.

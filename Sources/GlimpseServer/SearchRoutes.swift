@@ -31,8 +31,10 @@ struct SearchRoutes {
     case .text(let text): vector = try await services.embedTexts([text])[0]
     case .embedding(let embedding): vector = embedding
     }
-    let results = try await services.visual.search(
-      vector: vector, k: query.k, filter: query.filter, groupByParent: query.groupByParent)
+    let results = try await RequestTimings.measure("search") {
+      try await services.visual.search(
+        vector: vector, k: query.k, filter: query.filter, groupByParent: query.groupByParent)
+    }
     return JSONBody.response(
       SearchResponse(results: results, tookMilliseconds: started.duration(to: .now).milliseconds))
   }

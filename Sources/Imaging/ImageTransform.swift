@@ -41,26 +41,13 @@ public struct ImageTransform: Sendable {
   /// Floats per image in the model input.
   public var elementCount: Int { 3 * height * width }
 
-  /// The image resized and cropped (or padded) to the model's size, still 8-bit RGB.
+  /// The image resized and cropped (or padded) to the model's size, still 8-bit RGB
+  /// (`geometry(width:height:)` says how).
   public func resizedAndCropped(_ image: RGBImage) -> RGBImage {
-    switch resizeMode {
-    case .squash:
-      return Resample.resize(image, width: width, height: height, filter: filter)
-    case .shortest where width == height:
-      let (newWidth, newHeight) = Self.shortestSideSize(
-        width: image.width, height: image.height, target: width)
-      let resized = Resample.resize(image, width: newWidth, height: newHeight, filter: filter)
-      return Self.centerCrop(resized, width: width, height: height)
-    case .shortest:
-      let (newWidth, newHeight) = keepRatioSize(width: image.width, height: image.height, longest: false)
-      let resized = Resample.resize(
-        image, width: newWidth, height: newHeight, filter: nonSquareShortestFilter)
-      return Self.centerCrop(resized, width: width, height: height)
-    case .longest:
-      let (newWidth, newHeight) = keepRatioSize(width: image.width, height: image.height, longest: true)
-      let resized = Resample.resize(image, width: newWidth, height: newHeight, filter: filter)
-      return Self.centerCrop(resized, width: width, height: height, fill: fillColor)
-    }
+    let geometry = geometry(width: image.width, height: image.height)
+    let resized = Resample.resize(
+      image, width: geometry.width, height: geometry.height, filter: geometry.filter)
+    return resized.framed(horizontal: geometry.horizontal, vertical: geometry.vertical, fill: geometry.fill)
   }
 
   /// torchvision's `_compute_resized_output_size` for an int size: the short side becomes
@@ -83,29 +70,12 @@ public struct ImageTransform: Sendable {
   }
 
   /// torchvision's `center_crop` (and open_clip's `center_crop_or_pad`, which differs only in
-  /// its fill): padding to at least the crop size with `fill`, `(crop - size) // 2` on the
-  /// left and top, then offsets `int(round((size - crop) / 2))` with Python's
-  /// round-half-to-even.
+  /// its fill): `FramePads.centred` on each axis.
   public static func centerCrop(_ image: RGBImage, width: Int, height: Int, fill: UInt8 = 0) -> RGBImage {
-    if image.width >= width && image.height >= height {
-      let left = Int((Double(image.width - width) / 2).rounded(.toNearestOrEven))
-      let top = Int((Double(image.height - height) / 2).rounded(.toNearestOrEven))
-      return image.cropped(x: left, y: top, width: width, height: height)
-    }
-    let paddedWidth = max(image.width, width)
-    let paddedHeight = max(image.height, height)
-    let padLeft = (paddedWidth - image.width) / 2
-    let padTop = (paddedHeight - image.height) / 2
-    var padded = RGBImage(
-      width: paddedWidth, height: paddedHeight,
-      pixels: [UInt8](repeating: fill, count: paddedWidth * paddedHeight * 3))
-    for row in 0..<image.height {
-      let from = row * image.width * 3
-      let to = ((row + padTop) * paddedWidth + padLeft) * 3
-      padded.pixels.replaceSubrange(
-        to..<to + image.width * 3, with: image.pixels[from..<from + image.width * 3])
-    }
-    return centerCrop(padded, width: width, height: height)
+    image.framed(
+      horizontal: .centred(size: image.width, frame: width),
+      vertical: .centred(size: image.height, frame: height),
+      fill: fill)
   }
 
   /// Writes the normalized NCHW float32 planes of an image already at the model's size.

@@ -98,11 +98,14 @@ struct JPEGDecoder {
   }
 }
 
-/// What the JPEG's marker segments before the image data say: the EXIF orientation and
-/// whether an Adobe APP14 segment marks inverted CMYK.
+/// What the JPEG's marker segments before the image data say: the EXIF orientation,
+/// whether an Adobe APP14 segment marks inverted CMYK, and the frame's kind and components.
 struct JPEGMarkers {
   var orientation = 1
   var isAdobe = false
+  /// The start-of-frame marker (0xC0 baseline, 0xC1 extended, 0xC2 progressive, …).
+  var frameMarker: UInt8?
+  var components = 0
 
   init(_ bytes: UnsafeRawBufferPointer) {
     var offset = 2
@@ -118,6 +121,10 @@ struct JPEGMarkers {
         orientation = EXIFOrientation.read(tiff: UnsafeRawBufferPointer(rebasing: payload[6...]))
       } else if marker == 0xEE, payload.starts(with: Array("Adobe".utf8)) {
         isAdobe = true
+      } else if (0xC0...0xCF).contains(marker), ![0xC4, 0xC8, 0xCC].contains(marker), payload.count >= 6 {
+        // SOFn: precision, height, width, then the number of components.
+        frameMarker = marker
+        components = Int(payload[5])
       }
       offset = offset + 2 + length
     }

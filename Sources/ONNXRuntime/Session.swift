@@ -12,6 +12,8 @@ public final class Session: @unchecked Sendable {
   public let metadata: ModelMetadata
   /// Execution providers in use, most preferred first (CPU last).
   public let providers: [String]
+  /// Whether the CUDA provider captures and replays CUDA graphs (asked for and accepted).
+  public let usesCUDAGraph: Bool
 
   let library: ORTLibrary
   let pointer: OpaquePointer
@@ -29,10 +31,12 @@ public final class Session: @unchecked Sendable {
     let library = environment.library
     self.library = library
     self.modelPath = modelPath
-    let (session, providers) = try Self.createUsingCache(
+    let created = try Self.createUsingCache(
       modelPath: modelPath, environment: environment, configuration: configuration, logger: logger)
+    let session = created.pointer
     self.pointer = session
-    self.providers = providers
+    self.providers = created.providers
+    self.usesCUDAGraph = created.usesCUDAGraph
     var memoryInfo: OpaquePointer?
     do {
       try library.check(
@@ -59,7 +63,7 @@ public final class Session: @unchecked Sendable {
   /// from the model file while ORT writes its optimized graph into the cache.
   private static func createUsingCache(
     modelPath: String, environment: ORTEnvironment, configuration: SessionConfiguration, logger: Logger
-  ) throws -> (OpaquePointer, [String]) {
+  ) throws -> Created {
     guard let folder = configuration.optimizedModelCacheFolder,
       configuration.providers.allSatisfy({ $0 == .cpu }), configuration.optimizationLevel != .disabled
     else {
@@ -87,19 +91,37 @@ public final class Session: @unchecked Sendable {
     return created
   }
 
-  /// Creates the ORT session. When a provider was added but the session cannot start with
-  /// it (missing cuDNN, say) and providers are not required, retries on the CPU alone.
+  /// A created ORT session and what it runs with.
+  struct Created {
+    var pointer: OpaquePointer
+    var providers: [String]
+    var usesCUDAGraph: Bool
+  }
+
+  /// Creates the ORT session. CUDA graphs that ORT refuses for this model (operators placed
+  /// on the CPU, Memcpy nodes) are dropped with a warning; when a provider was added but the
+  /// session cannot start with it (missing cuDNN, say) and providers are not required,
+  /// retries on the CPU alone.
   private static func create(
     modelPath: String, environment: ORTEnvironment, configuration: SessionConfiguration,
     logger: Logger
-  ) throws -> (OpaquePointer, [String]) {
+  ) throws -> Created {
     let library = environment.library
     let options = try SessionOptions(configuration: configuration, library: library, logger: logger)
     var session: OpaquePointer?
     do {
       try library.check(library.createSession(environment.pointer, modelPath, options.pointer, &session))
-      return (session!, options.activeProviders)
+      let graphs =
+        configuration.usesCUDAGraph
+        && options.activeProviders.first == ExecutionProvider.cuda(CUDAOptions()).ortName
+      return Created(pointer: session!, providers: options.activeProviders, usesCUDAGraph: graphs)
     } catch let ORTError.runtime(_, message) {
+      if let withoutGraphs = configuration.withoutCUDAGraph {
+        logger.warning(
+          "CUDA graphs not used for \(modelPath): ONNX Runtime refused them (\(message)); running without")
+        return try create(
+          modelPath: modelPath, environment: environment, configuration: withoutGraphs, logger: logger)
+      }
       let usesAccelerator = options.activeProviders.count > 1
       if usesAccelerator && !configuration.requireProviders {
         logger.warning("\(options.activeProviders[0]) failed to start, falling back to the CPU: \(message)")

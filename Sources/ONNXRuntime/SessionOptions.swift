@@ -13,8 +13,11 @@ final class SessionOptions {
     try library.check(library.createSessionOptions(&options))
     self.pointer = options!
     try applyBasics(configuration)
-    for provider in configuration.providers where provider != .cpu {
-      try append(provider, required: configuration.requireProviders, logger: logger)
+    let providers = configuration.providers.filter { $0 != .cpu }
+    for (index, provider) in providers.enumerated() {
+      // What runs in its place: the next provider asked for (TensorRT → CUDA), else the CPU.
+      let fallback = index + 1 < providers.count ? providers[index + 1].ortName : "the CPU"
+      try append(provider, required: configuration.requireProviders, fallback: fallback, logger: logger)
     }
     activeProviders.append(ExecutionProvider.cpu.ortName)
   }
@@ -41,8 +44,9 @@ final class SessionOptions {
   }
 
   /// Adds one provider; on failure either throws (required) or logs why and goes on, so
-  /// that the session runs on the CPU.
-  private func append(_ provider: ExecutionProvider, required: Bool, logger: Logger) throws {
+  /// that the session runs on `fallback`.
+  private func append(_ provider: ExecutionProvider, required: Bool, fallback: String, logger: Logger) throws
+  {
     do {
       switch provider {
       case .cpu: return
@@ -56,7 +60,7 @@ final class SessionOptions {
         throw ORTError.providerUnavailable(provider: provider.ortName, reason: reason)
       }
       logger.warning(
-        "\(provider.ortName) could not be added, falling back to the CPU: \(reason)")
+        "\(provider.ortName) could not be added, falling back to \(fallback): \(reason)")
     }
   }
 

@@ -32,16 +32,19 @@ public struct VisualSearchService: Sendable {
 
   /// Images prepared by `steps` where they arrive, in parallel with other requests and with
   /// the model run in progress, then handed to `embedPrepared` (the server's batcher, whose
-  /// run then only copies).
+  /// run then only copies). `prepare` is `CLIPModel.preparedImage` unless another path
+  /// (the ONNX preprocessing graph on a GPU, docs/gpu.md) is given.
   public init(
-    clip: CLIPModel, store: any CatalogStore, steps: any ServiceSteps, embedPrepared: @escaping EmbedPrepared,
+    clip: CLIPModel, store: any CatalogStore, steps: any ServiceSteps,
+    prepare: (@Sendable (RGBImage) throws -> Tensor)? = nil, embedPrepared: @escaping EmbedPrepared,
     embedTexts: @escaping EmbedTexts
   ) {
     self.clip = clip
     self.store = store
     self.steps = steps
+    let prepare = prepare ?? { try clip.preparedImage($0) }
     embedImageBatch = { images in
-      let prepared = try await steps.run("prepare") { try images.map(clip.preparedImage) }
+      let prepared = try await steps.run("prepare") { try images.map(prepare) }
       return try await embedPrepared(prepared)
     }
     embedTextBatch = embedTexts

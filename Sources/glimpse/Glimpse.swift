@@ -10,6 +10,7 @@ struct Glimpse: AsyncParsableCommand {
     subcommands: [
       Info.self, Embed.self, Classify.self, Index.self, Search.self, Items.self, Detect.self, Bench.self,
       BenchSearch.self, BenchDetect.self, Models.self, Serve.self, Keys.self, Backup.self, Migrate.self,
+      GPUCheck.self,
     ]
   )
 }

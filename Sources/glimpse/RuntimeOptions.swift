@@ -28,6 +28,8 @@ struct RuntimeOptions: ParsableArguments {
   @Option(help: "Log level: trace, debug, info, warning, error (env GLIMPSE_LOG_LEVEL).")
   var logLevel: String?
 
+  @OptionGroup var gpu: GPUOptions
+
   var environment: [String: String] { ProcessInfo.processInfo.environment }
 
   func deviceRequest() throws -> DeviceRequest {
@@ -39,7 +41,7 @@ struct RuntimeOptions: ParsableArguments {
   }
 
   /// Session settings for the chosen device: the CUDA provider on a GPU, with TensorRT in
-  /// front of it when asked for (FP16 engines for FP16 models).
+  /// front of it and CUDA graphs on as `plan` says (FP16 engines for FP16 models).
   func sessionConfiguration(for choice: DeviceChoice, precision: Precision = .fp32) throws
     -> SessionConfiguration
   {
@@ -48,17 +50,30 @@ struct RuntimeOptions: ParsableArguments {
     if cache != "off" && !choice.device.isGPU {
       configuration.optimizedModelCacheFolder = URL(fileURLWithPath: cache).standardizedFileURL.path
     }
-    let name = (provider ?? environment["GLIMPSE_PROVIDER"] ?? "cuda").lowercased()
-    guard ["cuda", "tensorrt"].contains(name) else {
-      throw ValidationError("--provider must be cuda or tensorrt, not '\(name)'")
+    let plan = try acceleratorPlan(for: choice)
+    guard case .cuda(let index) = choice.device else { return configuration }
+    if plan.cudaGraphs, case .cuda(var options) = configuration.providers.first {
+      options.enableCUDAGraph = true
+      configuration.providers[0] = .cuda(options)
     }
-    if name == "tensorrt", case .cuda(let index) = choice.device {
+    if plan.tensorRT {
       let cache = URL(fileURLWithPath: "glimpse-data/tensorrt-cache").standardizedFileURL.path
       try? FileManager.default.createDirectory(atPath: cache, withIntermediateDirectories: true)
       configuration.providers.insert(
         .tensorRT(TensorRTOptions(deviceID: index, fp16: precision == .fp16, engineCachePath: cache)), at: 0)
     }
     return configuration
+  }
+
+  /// The GPU paths asked for, resolved on `choice` (docs/gpu.md); `prepareDevice` logs its
+  /// fallbacks.
+  func acceleratorPlan(for choice: DeviceChoice) throws -> AcceleratorPlan {
+    let name = (provider ?? environment["GLIMPSE_PROVIDER"] ?? "cuda").lowercased()
+    guard ["cuda", "tensorrt"].contains(name) else {
+      throw ValidationError("--provider must be cuda or tensorrt, not '\(name)'")
+    }
+    return AcceleratorPlan.make(
+      try gpu.request(tensorRT: name == "tensorrt", environment: environment), device: choice)
   }
 
   var resolvedLogLevel: Logger.Level {
@@ -91,6 +106,7 @@ struct RuntimeOptions: ParsableArguments {
     let choice = try DeviceSelector.choose(
       deviceRequest(), availableProviders: library.availableProviders(), gpus: NVML.shared.map { $0.gpus() })
     logger.info("Using device: \(choice.device) (\(choice.reason))")
+    for line in try acceleratorPlan(for: choice).fallbacks { logger.warning("\(line)") }
     return (environment, choice)
   }
 }

@@ -106,9 +106,12 @@ struct ServeModelLoader: Sendable {
     MemoryTuning.releaseFreedMemory()
     let itemCount = (try? await catalog.count()) ?? 0
     logger.info("Catalog \(store.location): \(itemCount) items")
-    return LoadedModels(
+    var models = LoadedModels(
       clip: clip, clipName: bundle.name, detector: detector, store: catalog, device: choice,
       statuses: statuses)
+    models.acceleration = try acceleration(
+      clip: clip, choice: choice, environment: environment, configuration: sessionConfiguration)
+    return models
   }
 
   /// What `/v1/hardware` reports of each loaded model, each also logged.
