@@ -172,7 +172,13 @@ let package = Package(
         .product(name: "NIOHTTP1", package: "swift-nio"),
       ]
     ),
-    .testTarget(name: "ONNXRuntimeTests", dependencies: ["ONNXRuntime"]),
+    // Test support: a log handler that keeps what it receives, for the tests of logged fallbacks.
+    .target(
+      name: "LogCapture", dependencies: [.product(name: "Logging", package: "swift-log")],
+      path: "Tests/LogCapture"),
+    .testTarget(
+      name: "ONNXRuntimeTests",
+      dependencies: ["LogCapture", "ONNXRuntime", .product(name: "Logging", package: "swift-log")]),
     .testTarget(name: "BlockingWorkTests", dependencies: ["BlockingWork"]),
     .testTarget(name: "HardwareTests", dependencies: ["Hardware", "ONNXRuntime"]),
     .testTarget(
@@ -184,7 +190,7 @@ let package = Package(
     .testTarget(
       name: "CatalogTests",
       dependencies: [
-        "Catalog", "PostgresCatalog", .product(name: "PostgresNIO", package: "postgres-nio"),
+        "Catalog", "LogCapture", "PostgresCatalog", .product(name: "PostgresNIO", package: "postgres-nio"),
         .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
       ]
     ),

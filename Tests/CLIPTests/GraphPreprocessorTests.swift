@@ -1,7 +1,7 @@
 import Foundation
+import Hardware
 import Imaging
 import ONNXRuntime
-import Hardware
 import Testing
 
 @testable import CLIP

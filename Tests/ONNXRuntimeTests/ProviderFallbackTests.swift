@@ -1,6 +1,6 @@
 import Foundation
+import LogCapture
 import Logging
-import Synchronization
 import Testing
 
 @testable import ONNXRuntime
@@ -8,27 +8,11 @@ import Testing
 /// GPU providers this ONNX Runtime build lacks (TensorRT, CUDA on the CPU build CI uses) are
 /// each a warning naming what runs instead, and the session still runs.
 @Suite struct ProviderFallbackTests {
-  final class Captured: LogHandler, @unchecked Sendable {
-    // @unchecked: the lines are guarded by a Mutex; the rest is only set through Logger.
-    let lines = Mutex<[String]>([])
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-      get { metadata[key] }
-      set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-      lines.withLock { $0.append("\(event.level): \(event.message)") }
-    }
-  }
-
   @Test func tensorRTFallsBackToCUDAAndCUDAToTheCPU() throws {
     let library = try ORTLibrary.load(explicitPath: TestSupport.libraryPath)
     let available = try library.availableProviders()
     try #require(!available.contains("TensorrtExecutionProvider"), "this ORT build has TensorRT")
-    let captured = Captured()
+    let captured = CapturedLog()
     var configuration = SessionConfiguration()
     configuration.providers = [.tensorRT(TensorRTOptions(fp16: true)), .cuda(CUDAOptions())]
     configuration.intraOpThreads = 1
@@ -37,7 +21,7 @@ import Testing
       environment: TestSupport.environment(),
       configuration: configuration, logger: Logger(label: "test") { _ in captured })
     #expect(session.providers == ["CPUExecutionProvider"])
-    let lines = captured.lines.withLock { $0 }
+    let lines = captured.lines
     #expect(
       lines.contains {
         $0.hasPrefix(
@@ -68,7 +52,7 @@ import Testing
     let session = try Session(
       modelPath: TestSupport.model("clip-tiny/visual/model.onnx").path,
       environment: TestSupport.environment(),
-      configuration: configuration, logger: Logger(label: "test") { _ in Captured() })
+      configuration: configuration, logger: Logger(label: "test") { _ in CapturedLog() })
     #expect(!session.usesCUDAGraph && session.providers == ["CPUExecutionProvider"])
   }
 }
