@@ -1,5 +1,5 @@
-import ONNXRuntime
 import Hardware
+import ONNXRuntime
 
 extension CLIPModel {
   /// Embeddings of prepared images in one run padded to `buckets` (CUDA graphs replay one

@@ -1,8 +1,8 @@
 import CLIP
 import Foundation
+import Hardware
 import Imaging
 import ONNXRuntime
-import Hardware
 
 /// The GPU paths the server runs with (`AcceleratorPlan`, docs/gpu.md): nvJPEG decoding, the
 /// ONNX preprocessing graph, batches padded to CUDA graph buckets. Empty: the CPU paths.

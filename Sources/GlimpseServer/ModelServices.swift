@@ -136,8 +136,8 @@ final class ModelServices: Sendable {
     var decoder = visual.decoder(maxPixels: limits.maxPixels, fullSize: fullSize)
     // The decoder reserves the decoded size once it has read the header (read once).
     decoder.options.reserve = pixelBudget.reserver()
-    let acceleration = models.acceleration
-    return try await visual.steps.run("decode") { try acceleration.decode(data, with: decoder) }
+    let (acceleration, configured) = (models.acceleration, decoder)
+    return try await visual.steps.run("decode") { try acceleration.decode(data, with: configured) }
   }
 
   /// Decodes an image at full size, within the pixel limit and the pixel budget.

@@ -1,9 +1,9 @@
 import ArgumentParser
 import CLIP
 import Foundation
+import Hardware
 import Imaging
 import ONNXRuntime
-import Hardware
 
 /// `glimpse gpu-check`: the GPU paths against the CPU ones on a folder of images, as JSON:
 /// nvJPEG's pixels against the CPU decoder's, and the ONNX preprocessing graph on the model's

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
-import Logging
 import Hardware
+import Logging
 
 /// The GPU paths of issue 19 (docs/gpu.md): each falls back, with one log line, where its
 /// library or device is missing.

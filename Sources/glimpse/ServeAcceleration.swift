@@ -1,8 +1,8 @@
 import CLIP
 import GlimpseServer
+import Hardware
 import Logging
 import ONNXRuntime
-import Hardware
 
 extension ServeModelLoader {
   /// The GPU paths the plan allows, each logged; a preprocessing graph that cannot load on
