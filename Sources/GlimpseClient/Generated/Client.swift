@@ -30,9 +30,10 @@ public import struct Foundation.URL
 /// Reads stay open.
 ///
 /// **Server-Timing:** every answer carries a `Server-Timing` header (W3C Server Timing) with
-/// where the request's time went, in milliseconds: `decode`, `prepare`, each model's time
-/// in its batcher (`clip-visual`, `clip-textual`, `detector`) and run (`clip-visual-run`,
-/// … with `desc="batch of N"`), and `total`.
+/// where the request's time went, in milliseconds: `body` (reading the request body),
+/// `decode`, `prepare`, each model's time in its batcher (`clip-visual`, `clip-textual`,
+/// `detector`) and run (`clip-visual-run`, … with `desc="batch of N"`), `search`, `json`
+/// (encoding the answer), and `total`.
 ///
 /// **Query strings** are form-urlencoded: `+` and `%20` both decode to a space; list
 /// parameters (`classes`, `labels`) are comma-separated; `filter` is JSON.
